@@ -29,7 +29,9 @@ def _per_axis(value: int | Sequence[int], ndim: int, field: str) -> tuple[int, .
         return (int(value),) * ndim
     values = tuple(int(v) for v in value)
     if len(values) != ndim:
-        raise ParameterError(field, f"needs {ndim} values (one per spatial axis), got {len(values)}")
+        raise ParameterError(
+            field, f"needs {ndim} values (one per spatial axis), got {len(values)}"
+        )
     return values
 
 

@@ -8,6 +8,7 @@ bit-identical output. The accumulators live in memory or, for outputs larger tha
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,7 +45,9 @@ def unstitch(
     ``indices`` selects windows by global index ``item * len(grid) + window``; default all.
     """
     if tensor.ndim != grid.ndim + 2:
-        raise ParameterError("data", f"expected {grid.ndim + 2} axes (N, C, ...), got {tensor.ndim}")
+        raise ParameterError(
+            "data", f"expected {grid.ndim + 2} axes (N, C, ...), got {tensor.ndim}"
+        )
     _check_item_shape(tensor, grid, "data", channel_axis=True)
     per_item = len(grid)
     if indices is None:
@@ -153,9 +156,10 @@ class Stitcher:
             self.sums = np.zeros(shape, dtype=self.dtype)
         else:
             self.storage.mkdir(parents=True, exist_ok=True)
-            self._file = tempfile.NamedTemporaryFile(dir=self.storage, suffix=".acc", delete=False)
-            self._file.close()
-            self.sums = np.memmap(self._file.name, dtype=self.dtype, mode="w+", shape=shape)
+            handle, name = tempfile.mkstemp(dir=self.storage, suffix=".acc")
+            os.close(handle)
+            self._path = Path(name)
+            self.sums = np.memmap(self._path, dtype=self.dtype, mode="w+", shape=shape)
         self._weight = grid.weight.astype(self.dtype)
         self._uniform = grid.has_uniform_weight
         self._scratch = np.empty((self.channels, *grid.window), dtype=self.dtype)
@@ -164,7 +168,7 @@ class Stitcher:
     @property
     def path(self) -> Path | None:
         """The memmap file holding the output (out-of-core mode)."""
-        return Path(self._file.name) if self.storage is not None else None
+        return self._path if self.storage is not None else None
 
     def add(self, indices: Sequence[int] | np.ndarray, windows: Any) -> None:
         """Add windows (B, C, *window) at global window indices (in any fixed order)."""
@@ -213,10 +217,14 @@ def stitch(
         raise ParameterError("windows", f"expected (M, C, *{grid.window}), got {array.shape}")
     if n_items is None:
         if array.shape[0] % per_item:
-            raise ParameterError("windows", f"{array.shape[0]} windows is not a multiple of {per_item}")
+            raise ParameterError(
+                "windows", f"{array.shape[0]} windows is not a multiple of {per_item}"
+            )
         n_items = array.shape[0] // per_item
     if array.shape[0] != n_items * per_item:
-        raise ParameterError("windows", f"expected {n_items * per_item} windows, got {array.shape[0]}")
+        raise ParameterError(
+            "windows", f"expected {n_items * per_item} windows, got {array.shape[0]}"
+        )
     if dtype is None:
         dtype = np.float64 if array.dtype == np.float64 else np.float32
     stitcher = Stitcher(grid, n_items, array.shape[1], dtype=dtype, storage=storage)

@@ -118,12 +118,17 @@ def predict_volume(
                 buffer = np.zeros((outputs.shape[1], window_z, height, width), dtype=np.float32)
             needed = z0 + window_z - low
             if buffer.shape[1] < needed:
-                extra = np.zeros((buffer.shape[0], needed - buffer.shape[1], height, width),
-                                 dtype=np.float32)
+                extra = np.zeros(
+                    (buffer.shape[0], needed - buffer.shape[1], height, width), dtype=np.float32
+                )
                 buffer = np.concatenate([buffer, extra], axis=1)
             for row, (y, x) in enumerate(origins):
-                target = buffer[:, z0 - low : z0 - low + window_z,
-                                y : y + grid.window[1], x : x + grid.window[2]]
+                target = buffer[
+                    :,
+                    z0 - low : z0 - low + window_z,
+                    y : y + grid.window[1],
+                    x : x + grid.window[2],
+                ]
                 target += outputs[row] * weight
             done += len(origins)
             if progress is not None:

@@ -24,7 +24,9 @@ def test_qlty_paper_volume_gives_2310_windows_without_allocating() -> None:
     assert count_windows((1, 1, 236, 720, 510), 64, 32) == 2310
 
 
-@pytest.mark.parametrize("length,window,step", [(100, 16, 7), (64, 16, 16), (37, 37, 5), (50, 8, 3)])
+@pytest.mark.parametrize(
+    "length,window,step", [(100, 16, 7), (64, 16, 16), (37, 37, 5), (50, 8, 3)]
+)
 def test_last_window_is_flush_with_the_edge(length: int, window: int, step: int) -> None:
     starts = window_starts(length, window, step)
     assert starts[0] == 0
@@ -35,7 +37,9 @@ def test_last_window_is_flush_with_the_edge(length: int, window: int, step: int)
 def test_identity_stitching_2d_shape_not_divisible_by_step() -> None:
     rng = np.random.default_rng(0)
     data = rng.normal(size=(2, 3, 101, 77)).astype(np.float32)
-    grid = make_grid(data.shape[2:], window=(32, 24), step=(13, 11), border=(4, 3), border_weight=0.1)
+    grid = make_grid(
+        data.shape[2:], window=(32, 24), step=(13, 11), border=(4, 3), border_weight=0.1
+    )
     windows = unstitch(data, grid)
     assert windows.shape == (2 * len(grid), 3, 32, 24)
     restored = stitch(windows, grid)
@@ -46,7 +50,9 @@ def test_identity_stitching_2d_shape_not_divisible_by_step() -> None:
 def test_identity_stitching_3d_shape_not_divisible_by_step() -> None:
     rng = np.random.default_rng(1)
     data = rng.normal(size=(1, 2, 23, 41, 30)).astype(np.float32)
-    grid = make_grid(data.shape[2:], window=(8, 16, 12), step=(5, 7, 9), border=2, border_weight=0.0)
+    grid = make_grid(
+        data.shape[2:], window=(8, 16, 12), step=(5, 7, 9), border=2, border_weight=0.0
+    )
     restored = stitch(unstitch(data, grid), grid)
     assert np.max(np.abs(restored - data)) <= 1e-6
 
