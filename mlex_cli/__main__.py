@@ -1,0 +1,3 @@
+from mlex_cli.main import main
+
+raise SystemExit(main())
