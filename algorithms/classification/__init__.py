@@ -1,0 +1,1 @@
+"""Image classification with Keras application networks (MLCoach's probabilistic classifiers)."""
