@@ -94,8 +94,25 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            # Answer in the shared error shape here, where the request id is still known.
+            self.logger.exception("unhandled error")
+            if started_response:
+                raise
+            from services.common.errors import error_json
+
+            response = error_json(500, "internal server error")
+            await response(scope, receive, send_with_id)
         finally:
             self.logger.info(
                 "request",
