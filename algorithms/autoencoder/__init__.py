@@ -1,0 +1,1 @@
+"""Latent space of images from a tunable convolutional autoencoder (Data Clinic)."""
