@@ -1,0 +1,142 @@
+"""Exports of a data set's current labels: CSV, JSON, and a ZIP of images, one folder per class."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+import numpy as np
+
+from services.common.errors import Invalid
+from services.labels.tagging import CurrentRow
+
+CSV_COLUMNS = ("item", "uri", "label", "confidence", "event_id", "tagger_id", "locator")
+CHUNK_ROWS = 2000
+CHUNK_BYTES = 1 << 16
+
+
+def _records(rows: Sequence[CurrentRow], names: dict[int, str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        yield {
+            "item": row.item,
+            "uri": row.uri,
+            "label": names[row.class_id],
+            "confidence": row.confidence,
+            "event_id": row.event_id,
+            "tagger_id": row.tagger_id,
+            "locator": row.locator,
+        }
+
+
+def csv_chunks(rows: Sequence[CurrentRow], names: dict[int, str]) -> Iterator[str]:
+    """One CSV line per (item, label), header first, in chunks of a few thousand lines."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for number, record in enumerate(_records(rows, names), start=1):
+        writer.writerow({key: "" if value is None else value for key, value in record.items()})
+        if number % CHUNK_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(
+    dataset: dict[str, Any],
+    classes: list[dict[str, Any]],
+    rows: Sequence[CurrentRow],
+    names: dict[int, str],
+) -> Iterator[str]:
+    """``{"dataset": ..., "classes": [...], "labels": [...]}`` written piece by piece."""
+    yield '{"dataset": ' + json.dumps(dataset) + ', "classes": ' + json.dumps(classes)
+    yield ', "labels": ['
+    parts: list[str] = []
+    for number, record in enumerate(_records(rows, names)):
+        parts.append(("," if number else "") + json.dumps(record))
+        if len(parts) >= CHUNK_ROWS:
+            yield "".join(parts)
+            parts = []
+    yield "".join(parts) + "]}"
+
+
+def open_images(uri: str) -> Any:
+    """The data layer's lazy image data set for ``uri`` (a folder or a Tiled node)."""
+    try:
+        from algorithms.data import open_dataset
+    except ImportError as error:  # the data layer is not installed in this image
+        raise Invalid(f"cannot read images here: {error}", field="uri") from None
+    try:
+        return open_dataset(uri)
+    except Exception as error:  # data-layer errors carry a message a user can act on
+        raise Invalid(f"cannot read data set {uri!r}: {error}", field="uri") from None
+
+
+def count_items(uri: str) -> int:
+    """Number of items of the data at ``uri``."""
+    return len(open_images(uri))
+
+
+def to_png_bytes(image: np.ndarray) -> bytes:
+    """Encode one (Y,X) or (Y,X,C) image as PNG, stretching other types to 8 bits."""
+    from PIL import Image
+
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        finite = np.isfinite(array)
+        low = float(array[finite].min()) if finite.any() else 0.0
+        high = float(array[finite].max()) if finite.any() else 0.0
+        scale = 255.0 / (high - low) if high > low else 0.0
+        array = np.nan_to_num((array - low) * scale).clip(0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def write_zip(
+    target: IO[bytes], images: Any, rows: Sequence[CurrentRow], names: dict[int, str]
+) -> None:
+    """Write ``<class>/<item>.png`` for every current label (image-folder layout).
+
+    An item with several labels appears in each of its classes' folders; each image is
+    encoded once.
+    """
+    by_item: dict[int, list[str]] = {}
+    for row in rows:
+        by_item.setdefault(row.item, []).append(names[row.class_id])
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for folder in sorted(set(names[row.class_id] for row in rows)):
+            archive.writestr(zipfile.ZipInfo(folder + "/"), b"")
+        for item in sorted(by_item):
+            png = to_png_bytes(images[item])
+            for folder in by_item[item]:
+                archive.writestr(f"{folder}/{item:06d}.png", png)
+
+
+def build_zip(images: Any, rows: Sequence[CurrentRow], names: dict[int, str]) -> IO[bytes]:
+    """The whole ZIP in a spooled temporary file (memory, then disk), rewound."""
+    spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - closed by the reader
+    try:
+        write_zip(spool, images, rows, names)  # type: ignore[arg-type]
+    except Exception as error:
+        spool.close()
+        raise Invalid(f"cannot read the data set's images: {error}", field="uri") from None
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def file_chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    """Stream an open file, closing it at the end."""
+    try:
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk
+    finally:
+        handle.close()

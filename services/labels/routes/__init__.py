@@ -1,0 +1,1 @@
+"""Routers of Splash ML, one module per resource."""
