@@ -21,6 +21,15 @@ from algorithms.spec import JobSpec
 CHUNK = 256
 
 
+def report_artifact(events: EventEmitter, name: str, uri: str, kind: str) -> None:
+    """Send an artifact event; without its ``kind`` where ``EventEmitter.artifact`` cannot
+    carry one (its ``emit`` takes the event type as ``kind``)."""
+    try:
+        events.artifact(name, uri, kind=kind)
+    except TypeError:
+        events.emit("artifact", name=name, uri=uri)
+
+
 def run(
     spec: JobSpec, params: AutoencoderJobParameters, step: str, events: EventEmitter
 ) -> dict[str, Any]:
@@ -45,7 +54,7 @@ def run(
         last = history[-1] if history else {}
         best = {k: v for k, v in last.items() if k != "seconds"}
         folder = training.save_autoencoder(model, spec.outputs.model_dir, params, best)
-        events.artifact("model", str(folder), kind="model")
+        report_artifact(events, "model", str(folder), "model")
         summary.update(model_uri=str(folder), epochs_run=len(history), metrics=best)
     elif step == "infer":
         if not spec.inputs.model_uri:
@@ -83,8 +92,8 @@ def run(
     latents = np.concatenate(latent_chunks)
     table = _latent_table(latents)
     latent_uri = writer.write_table("latent_vectors", table)
-    events.artifact("reconstructions", handle.uri, kind="array")
-    events.artifact("latent_vectors", latent_uri, kind="table")
+    report_artifact(events, "reconstructions", handle.uri, "array")
+    report_artifact(events, "latent_vectors", latent_uri, "table")
     summary.update(
         reconstructions_uri=handle.uri,
         latent_vectors_uri=latent_uri,

@@ -24,6 +24,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PREDICT_CHUNK = 256
 
 
+def report_artifact(events: EventEmitter, name: str, uri: str, kind: str) -> None:
+    """Send an artifact event; without its ``kind`` where ``EventEmitter.artifact`` cannot
+    carry one (its ``emit`` takes the event type as ``kind``)."""
+    try:
+        events.artifact(name, uri, kind=kind)
+    except TypeError:
+        events.emit("artifact", name=name, uri=uri)
+
+
 def parse_labels(labels: dict[str, Any] | None, count: int) -> tuple[list[str], dict[int, int]]:
     """Read ``{"classes": [names], "items": {index: name}}`` into classes and item -> class index.
 
@@ -78,7 +87,7 @@ def run(
             images, np.array([items[i] for i in indices]), len(classes), params, events
         )
         folder = classifier.save_classifier(model, spec.outputs.model_dir, classes, params, metrics)
-        events.artifact("model", str(folder), kind="model")
+        report_artifact(events, "model", str(folder), "model")
         summary.update(model_uri=str(folder), num_labeled=len(indices), metrics=metrics)
     elif step == "infer":
         if not spec.inputs.model_uri:
@@ -100,7 +109,7 @@ def run(
     )
     uris = _write_tables(writer, probabilities, features, classes)
     for name, uri in uris.items():
-        events.artifact(name, uri, kind="table")
+        report_artifact(events, name, uri, "table")
     predicted = probabilities.argmax(axis=1)
     summary.update(
         classes=classes,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,12 @@ def make_two_class_images(count: int, seed: int = 0) -> tuple[list[np.ndarray], 
 @pytest.fixture(scope="module")
 def two_class_images() -> tuple[list[np.ndarray], np.ndarray]:
     return make_two_class_images(16)
+
+
+@pytest.fixture(scope="module")
+def two_class_file(tmp_path_factory) -> Path:
+    """Fourteen two-class images stacked in one .npy file (a data set of 14 items)."""
+    images, _ = make_two_class_images(14, seed=1)
+    path = tmp_path_factory.mktemp("data") / "images.npy"
+    np.save(path, np.stack(images))
+    return path
