@@ -1,0 +1,1 @@
+"""Routers of MLExContent, one module per resource."""
