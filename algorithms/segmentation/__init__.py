@@ -1,0 +1,1 @@
+"""Segmentation runners. ``params`` is torch-free; ``networks`` (the runner) imports torch."""
