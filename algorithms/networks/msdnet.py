@@ -85,9 +85,8 @@ class MSDNet(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """All feature maps (N, C_in + layers*width, *spatial) that the final layer mixes."""
         if self.implementation == "fast" and self.activation_name == "relu":
-            buffer = msd_features(x, [m.weight for m in self.layers],
-                                  [m.bias for m in self.layers], self.dilations)
-            return buffer.transpose(0, 1)
+            return msd_features(x, [m.weight for m in self.layers],
+                                [m.bias for m in self.layers], self.dilations)
         return self._plain_features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,16 +95,7 @@ class MSDNet(nn.Module):
             raise ParameterError(
                 "input", f"expected (N, {self.in_channels}, {self.ndim} spatial dims), "
                          f"got {tuple(x.shape)}")
-        if self.implementation == "fast" and self.activation_name == "relu":
-            buffer = msd_features(x, [m.weight for m in self.layers],
-                                  [m.bias for m in self.layers], self.dilations)
-            total = buffer.shape[0]
-            weight = self.final.weight.view(self.out_channels, total)
-            out = torch.mm(weight, buffer.view(total, -1)).view(self.out_channels,
-                                                                 *buffer.shape[1:])
-            out = out + self.final.bias.view(self.out_channels, *([1] * (self.ndim + 1)))
-            return out.transpose(0, 1).contiguous()
-        return self.final(self._plain_features(x))
+        return self.final(self.forward_features(x))
 
 
 @register_model("msdnet")

@@ -17,7 +17,7 @@ from algorithms.networks.layers import check_ndim
 from algorithms.networks.params import PARAMETER_MODELS
 
 FILE_FORMAT = "mlex-network/1"
-_ARCHITECTURE_MODULES = ("msdnet",)
+_ARCHITECTURE_MODULES = ("msdnet", "tunet", "tunet3plus", "smsnet", "ensemble", "autoencoder")
 
 
 class Builder(Protocol):
