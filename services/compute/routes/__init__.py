@@ -1,0 +1,1 @@
+"""MLExCompute routers, one module per resource."""
