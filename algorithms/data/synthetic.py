@@ -361,12 +361,14 @@ def sparse_labels(
     fg_to_bg: float = 1 / 40,
     seed: int = 0,
     blob_size: int = 40,
+    min_blobs: int = 8,
     stored: bool = False,
 ) -> np.ndarray:
     """Scribble-like sparse labels of a ground-truth mask (2D slice or 3D volume).
 
     About ``fraction`` of the pixels get their true class, in compact blobs of about
-    ``blob_size`` pixels; foreground (every class > 0, shared equally) and background (class 0)
+    ``blob_size`` pixels (at least ``min_blobs`` blobs per class, so a rare class is still
+    sampled in several places, as a person scribbling would); foreground (every class > 0, shared equally) and background (class 0)
     pixels are in the ratio ``fg_to_bg``. The rest is unlabeled: ``UNLABELED`` (-1, int16) or,
     with ``stored=True``, ``UNLABELED_STORED`` (255, uint8).
     """
@@ -377,6 +379,8 @@ def sparse_labels(
         raise ParameterError("fg_to_bg", "must be > 0")
     if blob_size < 1:
         raise ParameterError("blob_size", "must be >= 1")
+    if min_blobs < 1:
+        raise ParameterError("min_blobs", "must be >= 1")
     if mask.size == 0 or mask.min() < 0 or mask.max() >= UNLABELED_STORED:
         raise ParameterError("mask", "must be a non-empty mask of classes 0..254")
     rng = np.random.default_rng(seed)
@@ -396,7 +400,7 @@ def sparse_labels(
             continue
         # Blobs: pixels nearest to a few random seeds (with jitter so blob edges are ragged).
         positions = np.flatnonzero(region)
-        n_seeds = max(1, count // blob_size)
+        n_seeds = max(min_blobs, count // blob_size)
         seeds = rng.choice(positions, size=min(n_seeds, positions.size), replace=False)
         not_seed = np.ones(mask.shape, dtype=bool)
         not_seed.flat[seeds] = False

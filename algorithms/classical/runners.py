@@ -1,0 +1,222 @@
+"""Runners of the classical segmentation cards: read data, segment, write results, report.
+
+Masks are written as uint8 and probabilities as float16 (N, K, Y, X) through ``ResultsWriter``,
+slice block by slice block so that a front-end can show results while the job runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from algorithms.classical.cards import KMeansParameters, RandomForestParameters, ThresholdParameters
+from algorithms.classical.random_forest import as_stack
+from algorithms.errors import InputDataError, ParameterError
+from algorithms.events import EventEmitter
+from algorithms.spec import UNLABELED, UNLABELED_STORED, JobSpec
+
+PARAMETERS_FILE = "parameters.json"
+
+
+def _announce(events: EventEmitter, name: str, uri: str) -> None:
+    """Emit an artifact event; log it where the emitter's ``artifact`` cannot be called."""
+    try:
+        events.artifact(name, uri)
+    except TypeError:  # EventEmitter.emit's first argument is also named "kind"
+        events.log(f"artifact {name}: {uri}")
+
+
+def _read_images(spec: JobSpec) -> np.ndarray:
+    from algorithms.data import open_dataset
+
+    if not spec.inputs.data_uri:
+        raise InputDataError("this algorithm needs images (inputs.data_uri)", "data_uri")
+    dataset = open_dataset(spec.inputs.data_uri, spec.inputs.tiled_api_key)
+    return as_stack(dataset.read())
+
+
+def _read_labels(spec: JobSpec, shape: tuple[int, ...]) -> np.ndarray:
+    from algorithms.data import read_array
+
+    if not spec.inputs.labels_uri:
+        raise InputDataError("training needs label masks (inputs.labels_uri)", "labels_uri")
+    stored = np.asarray(read_array(spec.inputs.labels_uri, spec.inputs.tiled_api_key))
+    if stored.ndim == 2:
+        stored = stored[np.newaxis]
+    if stored.shape != shape:
+        raise InputDataError(
+            f"labels of shape {stored.shape} do not match the images {shape}", "labels_uri"
+        )
+    labels = stored.astype(np.int16)
+    labels[(stored == UNLABELED_STORED) | (labels < 0)] = UNLABELED
+    return labels
+
+
+def _writer(spec: JobSpec, metadata: dict[str, Any]) -> Any:
+    from algorithms.data import ResultsWriter
+
+    return ResultsWriter(
+        spec.outputs.results_uri,
+        spec.job_id,
+        spec.outputs.tiled_api_key,
+        {"algorithm": spec.algorithm, "source": spec.inputs.data_uri, **metadata},
+    )
+
+
+def _seed(spec: JobSpec) -> int:
+    return int(spec.seed) if spec.seed is not None else 0
+
+
+def _n_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_random_forest(
+    spec: JobSpec, params: RandomForestParameters, step: str, events: EventEmitter
+) -> dict[str, Any]:
+    """Train (save the model to ``outputs.model_dir``) or infer (mask and probabilities)."""
+    if step == "train":
+        return _train_random_forest(spec, params, events)
+    if step == "infer":
+        return _infer_random_forest(spec, params, events)
+    raise ParameterError("step", f"random_forest supports train and infer, not {step}")
+
+
+def _train_random_forest(
+    spec: JobSpec, params: RandomForestParameters, events: EventEmitter
+) -> dict[str, Any]:
+    from algorithms.classical.random_forest import save_classifier, train_pixel_classifier
+
+    if not spec.outputs.model_dir:
+        raise InputDataError("training needs outputs.model_dir to save the model", "model_dir")
+    images = _read_images(spec)
+    labels = _read_labels(spec, images.shape)
+    events.progress(0.1, f"read {images.shape[0]} images; computing features")
+    classifier = train_pixel_classifier(
+        images,
+        labels,
+        sigmas=params.sigmas,
+        features=params.features,
+        dimensions=params.dimensions,
+        n_trees=params.n_trees,
+        max_depth=params.max_depth,
+        class_weight=params.class_weight,
+        max_training_pixels=params.max_training_pixels,
+        seed=_seed(spec),
+        n_jobs=_n_jobs(),
+    )
+    metrics = {
+        "training_accuracy": classifier.info["training_accuracy"],
+        "labeled_pixels": classifier.info["labeled_pixels"],
+    }
+    events.metric(0, metrics, step="train")
+    path = save_classifier(classifier, spec.outputs.model_dir)
+    stored = params.model_dump()
+    (path.parent / PARAMETERS_FILE).write_text(
+        json.dumps({"algorithm": "random_forest", "parameters": stored, **classifier.info})
+    )
+    _announce(events, "model", str(path.parent))
+    events.progress(1.0, "model saved")
+    return {
+        "model": {
+            "weights_uri": str(path.parent),
+            "framework": "scikit-learn",
+            "metrics": metrics,
+            "parameters": stored,
+        },
+        "classes": classifier.info["classes"],
+    }
+
+
+def _infer_random_forest(
+    spec: JobSpec, params: RandomForestParameters, events: EventEmitter
+) -> dict[str, Any]:
+    from algorithms.classical.random_forest import iter_predictions, load_classifier
+
+    if not spec.inputs.model_uri:
+        raise InputDataError("inference needs a trained model (inputs.model_uri)", "model_uri")
+    classifier = load_classifier(spec.inputs.model_uri)
+    images = _read_images(spec)
+    writer = _writer(spec, {"model_uri": spec.inputs.model_uri})
+    count = images.shape[0]
+    mask = writer.create_array("mask", images.shape, np.uint8, {"kind": "mask"})
+    probabilities = None
+    if params.output_probabilities:
+        probabilities = writer.create_array(
+            "probabilities",
+            (count, classifier.n_classes, *images.shape[1:]),
+            np.float16,
+            {"kind": "probabilities"},
+        )
+    events.progress(0.05, f"segmenting {count} images")
+    for start, stop, block_mask, block_probabilities in iter_predictions(classifier, images):
+        mask.write_slices(start, block_mask)
+        if probabilities is not None:
+            probabilities.write_slices(start, block_probabilities.astype(np.float16))
+        events.progress(0.05 + 0.95 * stop / count, f"{stop}/{count} images")
+    outputs = {"mask": mask.uri}
+    if probabilities is not None:
+        outputs["probabilities"] = probabilities.uri
+    for name, uri in outputs.items():
+        _announce(events, name, uri)
+    return {"outputs": outputs, "classes": classifier.n_classes, "results_uri": writer.uri}
+
+
+def run_kmeans(
+    spec: JobSpec, params: KMeansParameters, step: str, events: EventEmitter
+) -> dict[str, Any]:
+    """Cluster the pixels of the data set and write the label mask."""
+    from algorithms.classical.kmeans import fit_pixel_clusters, iter_cluster_masks
+
+    images = _read_images(spec)
+    events.progress(0.1, f"read {images.shape[0]} images; fitting {params.n_clusters} clusters")
+    clusters = fit_pixel_clusters(
+        images,
+        n_clusters=params.n_clusters,
+        max_iter=params.max_iter,
+        features=params.features,
+        sigmas=params.sigmas,
+        dimensions=params.dimensions,
+        max_fit_pixels=params.max_fit_pixels,
+        seed=_seed(spec),
+    )
+    intensities = [float(v) for v in clusters.cluster_intensity]
+    writer = _writer(spec, {"cluster_mean_intensity": intensities})
+    mask = writer.create_array("mask", images.shape, np.uint8, {"kind": "mask"})
+    count = images.shape[0]
+    for start, stop, block in iter_cluster_masks(clusters, images):
+        mask.write_slices(start, block)
+        events.progress(0.3 + 0.7 * stop / count, f"{stop}/{count} images")
+    _announce(events, "mask", mask.uri)
+    return {
+        "outputs": {"mask": mask.uri},
+        "classes": params.n_clusters,
+        "cluster_mean_intensity": intensities,
+        "results_uri": writer.uri,
+    }
+
+
+def run_threshold(
+    spec: JobSpec, params: ThresholdParameters, step: str, events: EventEmitter
+) -> dict[str, Any]:
+    """Threshold the data set and write the binary mask."""
+    from algorithms.classical.threshold import threshold_segment
+
+    images = _read_images(spec)
+    masks, thresholds = threshold_segment(
+        images, params.method, params.value, params.invert, params.per_image
+    )
+    events.progress(0.7, f"threshold {thresholds[0]:.6g}" if len(thresholds) == 1 else None)
+    writer = _writer(spec, {"thresholds": thresholds[:1000]})
+    uri = writer.write_array("mask", masks, {"kind": "mask"})
+    _announce(events, "mask", uri)
+    events.progress(1.0, "done")
+    summary: dict[str, Any] = {"outputs": {"mask": uri}, "classes": 2, "results_uri": writer.uri}
+    if len(thresholds) == 1:
+        summary["threshold"] = thresholds[0]
+    else:
+        summary["thresholds"] = thresholds
+    return summary
