@@ -95,9 +95,10 @@ class LabelsClient(BaseClient):
     def list_classes(self, project: str) -> list[LabelClassPublic]:
         return list(self.iterate(f"/projects/{project}/classes", LabelClassPublic))
 
-    def update_class(self, project: str, name: str, **changes: Any) -> LabelClassPublic:
+    def update_class(self, project: str, class_name: str, /, **changes: Any) -> LabelClassPublic:
+        """Change a class: ``name``, ``color``, ``hotkey`` and/or ``order``."""
         body = LabelClassUpdate(**changes).model_dump(exclude_unset=True)
-        response = self.request("PATCH", f"/projects/{project}/classes/{name}", json=body)
+        response = self.request("PATCH", f"/projects/{project}/classes/{class_name}", json=body)
         return LabelClassPublic.model_validate(response.json())
 
     def delete_class(self, project: str, name: str, cascade: bool = False) -> None:
