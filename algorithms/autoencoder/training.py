@@ -158,7 +158,7 @@ def train_autoencoder(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
             seen += len(batch)
         record = {"train_loss": total / max(seen, 1)}
         if len(validation):
