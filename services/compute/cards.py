@@ -64,9 +64,11 @@ class ContentCards:
         validate: Callable[[str], Any],
         parameters: dict[str, Any],
     ) -> CheckedJob:
-        path = f"/algorithms/{name}/{version}"
         try:
-            card = self.client.get_json(path)
+            card = self.client.get_json(f"/algorithms/{name}/{version}")
+            # "latest" (or any alias) resolves to the card's own version.
+            version = str(card.get("version") or version)
+            path = f"/algorithms/{name}/{version}"
             steps = tuple(card.get("steps") or ())
             if steps and step not in steps:
                 raise Invalid(

@@ -30,7 +30,9 @@ class JobInputs(BaseModel):
 
 class JobBase(BaseModel):
     algorithm: str = Field(..., min_length=1, max_length=128, description="Algorithm name")
-    version: str = Field(..., min_length=1, max_length=64, description="Algorithm version")
+    version: str = Field(
+        "latest", min_length=1, max_length=64, description="Algorithm version (or `latest`)"
+    )
     step: JobStep = Field("run", description="train, infer or run")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Algorithm parameters")
     inputs: JobInputs = Field(default_factory=JobInputs)
