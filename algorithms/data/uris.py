@@ -89,3 +89,16 @@ def within_roots(resolved: Path, roots: list[Path]) -> bool:
         if resolved == root_resolved or resolved.is_relative_to(root_resolved):
             return True
     return False
+
+
+def default_api_key() -> str | None:
+    """``MLEX_TILED_API_KEY``, else the key the local Tiled server keeps in ``MLEX_HOME``."""
+    key = os.environ.get("MLEX_TILED_API_KEY")
+    if key:
+        return key
+    home = Path(os.environ.get("MLEX_HOME", "~/.local/share/mlex")).expanduser()
+    path = home / "tiled" / "api_key"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
