@@ -49,7 +49,7 @@ def test_drawn_graph_follows_the_hyperparameters(seed: int) -> None:
         assert dilation in (1, 3, 9)
         if target == output:
             assert dilation == 1
-        if 0 < source and target < output:
+        if source > 0 and target < output:
             hidden_out[source] = hidden_out.get(source, 0) + 1
     for node in range(1, graph.depth + 1):
         assert graph.incoming(node), "every hidden node is fed"
