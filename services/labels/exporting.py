@@ -83,13 +83,18 @@ def count_items(uri: str) -> int:
 
 
 def to_png_bytes(image: np.ndarray) -> bytes:
-    """Encode one (Y,X) or (Y,X,C) image as PNG, stretching other types to 8 bits."""
+    """Encode one (Y,X) or (Y,X,C) image as PNG; values outside 0..255 are stretched to 8 bits."""
     from PIL import Image
 
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
-    if array.dtype != np.uint8:
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * 255
+    elif array.dtype.kind in "ui" and array.size and array.min() >= 0 and array.max() <= 255:
+        # 8-bit data held in a wider type (a folder mixing bit depths) keeps its values.
+        array = array.astype(np.uint8)
+    elif array.dtype != np.uint8:
         array = array.astype(np.float64)
         finite = np.isfinite(array)
         low = float(array[finite].min()) if finite.any() else 0.0
