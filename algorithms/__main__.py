@@ -57,7 +57,9 @@ def run_spec(name: str, step: str, spec: JobSpec, events: EventEmitter) -> int:
     try:
         info = get_algorithm(name, spec.version)
         if step not in info.steps:
-            raise ParameterError("step", f"{info.name} supports {', '.join(info.steps)}, not {step}")
+            raise ParameterError(
+                "step", f"{info.name} supports {', '.join(info.steps)}, not {step}"
+            )
         params = info.parameters.model_validate(spec.parameters)
         runner = info.load_runner()
         summary = runner(spec=spec, params=params, step=step, events=events)
