@@ -40,7 +40,7 @@ def submit_workflow(
     names = [step.name for step in data.steps]
     dependencies: dict[str, set[str]] = {}
     for index, step in enumerate(data.steps):
-        if names.count(step.name) > 1:
+        if step.name in names[:index]:
             raise Invalid(f"step name {step.name!r} is used twice", field=f"steps.{index}.name")
         needed = (
             referenced_steps(step.parameters)
@@ -59,9 +59,8 @@ def submit_workflow(
     except ValueError as error:
         raise Invalid(str(error), field="steps") from error
 
-    workflow = Workflow(id=new_id(), name=data.name, owner=principal.name, created_at=utcnow())
-    session.add(workflow)
-    jobs: dict[str, Job] = {}
+    # Ask MLExContent about every step before writing anything (no lock held meanwhile).
+    checks = []
     for index, step in enumerate(data.steps):
         later = bool(referenced_steps(step.parameters))
         model_id = step.inputs.model_id
@@ -76,6 +75,13 @@ def submit_workflow(
                 )
         except ApiError as error:
             raise _in_step(error, index) from error
+        checks.append((step, checked, later))
+
+    workflow = Workflow(id=new_id(), name=data.name, owner=principal.name, created_at=utcnow())
+    session.add(workflow)
+    session.flush()  # jobs reference it; there is no ORM relationship to order the inserts
+    jobs: dict[str, Job] = {}
+    for step, checked, later in checks:
         request = JobCreate(**step.model_dump(exclude={"name", "depends_on"}))
         job = new_job(
             principal.name,

@@ -67,8 +67,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def content_http(make_settings: Callable[..., Any]) -> Iterator[TestClient]:
-    app = create_content_app(make_settings(ContentSettings, register_builtins=False))
+def content_http(
+    make_settings: Callable[..., Any], database_url: str, tmp_path: Path
+) -> Iterator[TestClient]:
+    # Its own SQLite file, as in `mlex up` (PostgreSQL is shared, as in production).
+    own = (
+        {"database_url": f"sqlite:///{tmp_path / 'content.db'}"} if "sqlite" in database_url else {}
+    )
+    app = create_content_app(make_settings(ContentSettings, register_builtins=False, **own))
     with TestClient(app) as client:
         admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
         for card in (TOY_CARD, GPU_CARD):
