@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -12,6 +13,9 @@ from services.content.builtins import load_builtin_algorithms, register_builtins
 from services.content.routes import algorithms, models
 from services.content.settings import ContentSettings, get_settings
 from services.content.validation import ParameterValidator
+
+if TYPE_CHECKING:
+    from algorithms.registry import AlgorithmInfo
 
 logger = logging.getLogger("mlex.content")
 
@@ -27,9 +31,13 @@ Every request but `/health` needs `Authorization: Bearer <API key>`.
 """
 
 
-def register_builtin_cards(app: FastAPI) -> None:
-    """Start-up hook: publish the registry's cards and let the validator use their models."""
-    infos = load_builtin_algorithms()
+def register_builtin_cards(app: FastAPI, infos: list[AlgorithmInfo] | None = None) -> None:
+    """Start-up hook: publish the registry's cards and let the validator use their models.
+
+    Args:
+        infos: the cards to publish (default: every card of ``algorithms.registry``).
+    """
+    infos = load_builtin_algorithms() if infos is None else infos
     with app.state.sessions() as session:
         report = register_builtins(session, infos)
     app.state.validator.builtin_models.update(report.models)

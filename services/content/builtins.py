@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +49,25 @@ def entry_point(name: str) -> str:
     return f"python -m algorithms run {name}"
 
 
+def builtin_schema(info: AlgorithmInfo) -> dict[str, Any]:
+    """The parameters schema of a built-in card, with every default the model has.
+
+    pydantic leaves out the defaults of ``default_factory`` fields; without them a form shows
+    empty fields and a schema-only check leaves them missing, so they are added here.
+    """
+    schema = info.parameters_schema()
+    try:
+        defaults = info.parameters().model_dump(mode="json", by_alias=True)
+    except ValidationError:  # the model has required fields: no complete default set
+        return schema
+    required = set(schema.get("required", []))
+    for name, prop in (schema.get("properties") or {}).items():
+        missing = isinstance(prop, dict) and "default" not in prop and name not in required
+        if missing and name in defaults:
+            prop["default"] = defaults[name]
+    return schema
+
+
 def builtin_card(info: AlgorithmInfo) -> AlgorithmCreate:
     """The card MLExContent publishes for one registry entry."""
     return AlgorithmCreate(
@@ -64,7 +83,7 @@ def builtin_card(info: AlgorithmInfo) -> AlgorithmCreate:
         steps=list(info.steps),
         inputs=list(info.inputs),
         outputs=list(info.outputs),
-        parameters=info.parameters_schema(),
+        parameters=builtin_schema(info),
         framework=info.framework,
         tags=list(info.tags),
     )

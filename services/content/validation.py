@@ -108,6 +108,7 @@ class ParameterValidator:
 
 
 def _invalid(card: Algorithm, details: list[ErrorDetail]) -> Invalid:
+    details = sorted(details, key=lambda detail: detail.field or "")
     summary = "; ".join(f"{d.field}: {d.message}" for d in details)
     return Invalid(
         f"invalid parameters for {card.name} {card.version}: {summary}",
