@@ -70,7 +70,7 @@ def create_worker_app(
 ) -> Celery:
     """The Celery app a worker runs, with the task and the lifecycle hooks."""
     app = make_celery(settings.broker_url, settings.home, settings.broker_poll_interval)
-    register_tasks(app, settings)
+    register_tasks(app, settings, name)
     beat = WorkerHeartbeat(
         name=name,
         host=socket.gethostname(),

@@ -58,15 +58,15 @@ def execute(message: RunJobMessage, worker: str, settings: WorkerSettings) -> st
             labels.close()
 
 
-def register_tasks(app: Celery, settings: WorkerSettings) -> None:
-    """Add ``mlex.run_job`` to a Celery app."""
+def register_tasks(app: Celery, settings: WorkerSettings, worker: str | None = None) -> None:
+    """Add ``mlex.run_job`` to a Celery app; ``worker`` names this worker to MLExCompute."""
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, max_retries=30, ignore_result=True)
     def run_job(self: Task, message: dict[str, Any]) -> str:
         parsed = RunJobMessage.model_validate(message)
-        worker = str(self.request.hostname or socket.gethostname())
+        name = worker or str(self.request.hostname or socket.gethostname())
         try:
-            outcome = execute(parsed, worker, settings)
+            outcome = execute(parsed, name, settings)
         except (httpx.HTTPError, ApiClientError) as error:
             if isinstance(error, ApiClientError) and error.status_code < 500:
                 logger.error("job %s refused: %s", parsed.job_id, error)
