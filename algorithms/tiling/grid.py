@@ -114,13 +114,38 @@ class WindowGrid:
         mask[tuple(slice(b, w - b) for b, w in zip(self.border, self.window, strict=True))] = True
         return mask
 
-    def normalization(self, dtype: np.dtype | type = np.float64) -> np.ndarray:
-        """Sum of window weights at every pixel (the stitching denominator)."""
-        norm = np.zeros(self.shape, dtype=dtype)
-        weight = self.weight.astype(dtype)
-        for origin in self.origins():
-            norm[tuple(slice(o, o + w) for o, w in zip(origin, self.window, strict=True))] += weight
-        return norm
+    def _coverage(self, axis: int, margin: int) -> np.ndarray:
+        """How many windows cover each position along ``axis``, ``margin`` trimmed off each end."""
+        length, window = self.shape[axis], self.window[axis]
+        change = np.zeros(length + 1, dtype=np.int64)
+        for start in self.starts[axis]:
+            change[start + margin] += 1
+            change[start + window - margin] -= 1
+        return np.cumsum(change[:-1])
+
+    def normalization(
+        self, dtype: np.dtype | type = np.float64, rows: slice | None = None
+    ) -> np.ndarray:
+        """Sum of window weights at every pixel (the stitching denominator).
+
+        Windows form a Cartesian grid and a weight is ``border_weight`` plus ``1 - border_weight``
+        on the inner box, so the sum is separable: border_weight * (windows covering a pixel)
+        + (1 - border_weight) * (window interiors covering it), each a product of 1D counts.
+        ``rows`` restricts the result to a range of the first axis.
+        """
+        low = max(self.border_weight, MIN_BORDER_WEIGHT) if any(self.border) else 1.0
+        total = np.ones((1,) * self.ndim, dtype=np.float64)
+        inner = np.ones((1,) * self.ndim, dtype=np.float64)
+        for axis in range(self.ndim):
+            shape = [1] * self.ndim
+            shape[axis] = -1
+            outer_counts = self._coverage(axis, 0).astype(np.float64)
+            inner_counts = self._coverage(axis, self.border[axis]).astype(np.float64)
+            if axis == 0 and rows is not None:
+                outer_counts, inner_counts = outer_counts[rows], inner_counts[rows]
+            total = total * outer_counts.reshape(shape)
+            inner = inner * inner_counts.reshape(shape)
+        return (low * total + (1.0 - low) * inner).astype(dtype)
 
 
 def make_grid(

@@ -18,6 +18,7 @@ import numpy as np
 
 from algorithms.errors import ParameterError
 from algorithms.spec import UNLABELED
+from algorithms.tiling.accumulate import add_weighted, copy_into, divide
 from algorithms.tiling.grid import WindowGrid
 
 
@@ -60,9 +61,14 @@ def unstitch(
         out = torch.empty(shape, dtype=tensor.dtype, device=tensor.device)
     else:
         out = np.empty(shape, dtype=tensor.dtype)
+    numpy_input = isinstance(out, np.ndarray)
     for row, index in enumerate(indices):
         item, window = divmod(index, per_item)
-        out[row] = tensor[(item, slice(None), *grid.slices(window))]
+        source = tensor[(item, slice(None), *grid.slices(window))]
+        if numpy_input:
+            copy_into(out[row], source)
+        else:
+            out[row] = source
     return out
 
 
@@ -162,7 +168,6 @@ class Stitcher:
             self.sums = np.memmap(self._path, dtype=self.dtype, mode="w+", shape=shape)
         self._weight = grid.weight.astype(self.dtype)
         self._uniform = grid.has_uniform_weight
-        self._scratch = np.empty((self.channels, *grid.window), dtype=self.dtype)
         self._added = 0
 
     @property
@@ -172,27 +177,26 @@ class Stitcher:
 
     def add(self, indices: Sequence[int] | np.ndarray, windows: Any) -> None:
         """Add windows (B, C, *window) at global window indices (in any fixed order)."""
-        windows = _to_numpy(windows)
+        windows = _to_numpy(windows).astype(self.dtype, copy=False)
         per_item = len(self.grid)
+        weight = None if self._uniform else self._weight
         for row, index in enumerate(indices):
             item, window = divmod(int(index), per_item)
             if not 0 <= item < self.n_items:
                 raise ParameterError("indices", f"window {index} is outside {self.n_items} items")
             target = self.sums[(item, slice(None), *self.grid.slices(window))]
-            if self._uniform:
-                target += windows[row]
-            else:
-                np.multiply(windows[row], self._weight, out=self._scratch)
-                target += self._scratch
+            add_weighted(target, windows[row], weight)
             self._added += 1
 
     def result(self) -> np.ndarray:
         """Normalize in place and return the stitched (N, C, *spatial) array."""
-        norm = self.grid.normalization(self.dtype)
-        for item in range(self.n_items):
-            # One item at a time keeps memory bounded in out-of-core mode.
-            block = self.sums[item]
-            np.divide(block, norm, out=block)
+        # Slabs of the first spatial axis keep memory bounded in out-of-core mode.
+        rows = max(1, (1 << 24) // max(1, int(np.prod(self.grid.shape[1:]))))
+        for start in range(0, self.grid.shape[0], rows):
+            band = slice(start, min(start + rows, self.grid.shape[0]))
+            norm = self.grid.normalization(self.dtype, rows=band)
+            for item in range(self.n_items):
+                divide(self.sums[item, :, band], norm)
         if isinstance(self.sums, np.memmap):
             self.sums.flush()
         return self.sums

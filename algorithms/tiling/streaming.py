@@ -13,13 +13,14 @@ from collections.abc import Callable
 import numpy as np
 
 from algorithms.errors import ParameterError
+from algorithms.tiling.accumulate import add_weighted
 from algorithms.tiling.grid import WindowGrid
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
 def _predict_checked(predict: Predict, batch: np.ndarray, grid: WindowGrid) -> np.ndarray:
-    out = np.asarray(predict(batch))
+    out = np.asarray(predict(batch), dtype=np.float32)
     if out.ndim != grid.ndim + 2 or out.shape[0] != batch.shape[0]:
         raise ParameterError("model", f"expected (B, K, *{grid.window}) output, got {out.shape}")
     if tuple(out.shape[2:]) != grid.window:
@@ -49,7 +50,7 @@ def predict_slices(
         raise ParameterError("batch_size", f"must be >= 1, got {batch_size}")
     per_slice = len(grid)
     total = n_slices * per_slice
-    weight = grid.weight.astype(np.float32)
+    weight = None if grid.has_uniform_weight else grid.weight.astype(np.float32)
     norm = grid.normalization(np.float32)
     sums: dict[int, np.ndarray] = {}
     cached: dict[int, np.ndarray] = {}
@@ -68,7 +69,7 @@ def predict_slices(
             item, window = divmod(index, per_slice)
             if item not in sums:
                 sums[item] = np.zeros((outputs.shape[1], *grid.shape), dtype=np.float32)
-            sums[item][(slice(None), *grid.slices(window))] += outputs[row] * weight
+            add_weighted(sums[item][(slice(None), *grid.slices(window))], outputs[row], weight)
             done += 1
             if window == per_slice - 1:
                 on_slice(item, sums.pop(item) / norm)
@@ -99,8 +100,7 @@ def predict_volume(
     window_z = grid.window[0]
     z_starts = grid.starts[0]
     plane_origins = [(y, x) for y in grid.starts[1] for x in grid.starts[2]]
-    weight = grid.weight.astype(np.float32)
-    norm = grid.normalization(np.float32)
+    weight = None if grid.has_uniform_weight else grid.weight.astype(np.float32)
     total = len(grid)
     done = 0
     # Rolling accumulator for planes [low, low + len(buffer)).
@@ -129,7 +129,7 @@ def predict_volume(
                     y : y + grid.window[1],
                     x : x + grid.window[2],
                 ]
-                target += outputs[row] * weight
+                add_weighted(target, outputs[row], weight)
             done += len(origins)
             if progress is not None:
                 progress(done / total)
@@ -137,6 +137,6 @@ def predict_volume(
         finished = z_starts[group + 1] if group + 1 < len(z_starts) else depth
         if finished > low and buffer is not None:
             count = finished - low
-            on_slab(low, buffer[:, :count] / norm[low:finished])
+            on_slab(low, buffer[:, :count] / grid.normalization(np.float32, slice(low, finished)))
             buffer = buffer[:, count:].copy()
             low = finished
