@@ -73,12 +73,30 @@ def _eigenvalues(elements: list[np.ndarray], ndim: int) -> list[np.ndarray]:
         mean = (a + c) / 2
         root = np.sqrt(((a - c) / 2) ** 2 + b**2)
         return [mean + root, mean - root]
-    a, b, c, d, e, f = elements  # xx xy xz yy yz zz
-    matrix = np.stack(
-        [np.stack([a, b, c], -1), np.stack([b, d, e], -1), np.stack([c, e, f], -1)], -2
-    )
-    values = np.linalg.eigvalsh(matrix.astype(np.float64))[..., ::-1]
-    return [values[..., i].astype(np.float32) for i in range(3)]
+    return _symmetric_3x3_eigenvalues(*elements)
+
+
+def _symmetric_3x3_eigenvalues(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.ndarray, f: np.ndarray
+) -> list[np.ndarray]:
+    """Closed-form eigenvalues (descending) of [[a, b, c], [b, d, e], [c, e, f]] per voxel.
+
+    The trigonometric solution (Smith 1961): an order of magnitude faster than
+    ``numpy.linalg.eigvalsh`` on millions of 3 x 3 matrices.
+    """
+    a, b, c, d, e, f = (np.asarray(x, dtype=np.float64) for x in (a, b, c, d, e, f))
+    q = (a + d + f) / 3.0
+    off_diagonal = b * b + c * c + e * e
+    p = np.sqrt(((a - q) ** 2 + (d - q) ** 2 + (f - q) ** 2 + 2.0 * off_diagonal) / 6.0)
+    safe = np.where(p > 0, p, 1.0)
+    a1, d1, f1 = (a - q) / safe, (d - q) / safe, (f - q) / safe
+    b1, c1, e1 = b / safe, c / safe, e / safe
+    half_det = (a1 * (d1 * f1 - e1 * e1) - b1 * (b1 * f1 - e1 * c1) + c1 * (b1 * e1 - d1 * c1)) / 2
+    phi = np.arccos(np.clip(half_det, -1.0, 1.0)) / 3.0
+    largest = q + 2.0 * p * np.cos(phi)
+    smallest = q + 2.0 * p * np.cos(phi + 2.0 * np.pi / 3.0)
+    middle = 3.0 * q - largest - smallest
+    return [x.astype(np.float32) for x in (largest, middle, smallest)]
 
 
 def _derivative_orders(ndim: int) -> list[tuple[int, int]]:

@@ -83,3 +83,19 @@ def test_bad_feature_settings_name_the_parameter(sigmas, features, field) -> Non
     with pytest.raises(ParameterError) as error:
         filter_features(np.zeros((8, 8)), sigmas, features)
     assert error.value.field == field
+
+
+def test_closed_form_3x3_eigenvalues_match_numpy() -> None:
+    from algorithms.classical.features import _symmetric_3x3_eigenvalues
+
+    rng = np.random.default_rng(4)
+    a, b, c, d, e, f = (rng.normal(size=2000) for _ in range(6))
+    matrices = np.stack(
+        [np.stack([a, b, c], -1), np.stack([b, d, e], -1), np.stack([c, e, f], -1)], -2
+    )
+    expected = np.linalg.eigvalsh(matrices)[..., ::-1]
+    found = np.stack(_symmetric_3x3_eigenvalues(a, b, c, d, e, f), axis=-1)
+    np.testing.assert_allclose(found, expected, atol=1e-5)
+    ones, zeros = np.ones(3), np.zeros(3)
+    for value in _symmetric_3x3_eigenvalues(ones, zeros, zeros, ones, zeros, ones):
+        np.testing.assert_allclose(value, 1.0)
