@@ -1,4 +1,7 @@
-"""Typed HTTP client of MLExContent, for front-ends, MLExCompute, workers and scripts."""
+"""Typed HTTP client of MLExContent, for front-ends, MLExCompute, workers and scripts.
+
+Imports neither FastAPI nor SQLAlchemy, so the front-end and worker images can use it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.common.client import BaseClient
-from services.common.pagination import Page
 from services.content.schemas import (
     AlgorithmCreate,
+    AlgorithmPage,
     AlgorithmPublic,
     ModelCreate,
+    ModelPage,
     ModelPublic,
     ValidationResult,
 )
@@ -39,7 +43,7 @@ class ContentClient(BaseClient):
         include_deprecated: bool = False,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page[AlgorithmPublic]:
+    ) -> AlgorithmPage:
         """One page of algorithm cards."""
         params = _params(
             application=application,
@@ -49,7 +53,7 @@ class ContentClient(BaseClient):
             offset=offset,
             limit=limit,
         )
-        return Page[AlgorithmPublic].model_validate(self.get_json("/algorithms", params=params))
+        return AlgorithmPage.model_validate(self.get_json("/algorithms", params=params))
 
     def iter_algorithms(
         self,
@@ -108,11 +112,11 @@ class ContentClient(BaseClient):
 
     def list_models(
         self, offset: int = 0, limit: int = 100, **filters: str | bool | None
-    ) -> Page[ModelPublic]:
+    ) -> ModelPage:
         """One page of models; filters: algorithm, version, dataset, job, tagging_event, tag,
         parent, created_by, include_deleted."""
         params = _params(**filters, offset=offset, limit=limit)
-        return Page[ModelPublic].model_validate(self.get_json("/models", params=params))
+        return ModelPage.model_validate(self.get_json("/models", params=params))
 
     def iter_models(self, **filters: str | bool | None) -> Iterator[ModelPublic]:
         """Every matching model, page after page."""

@@ -209,3 +209,21 @@ class ModelPublic(ModelBase):
     created_by: str
     created_at: datetime
     deleted_at: datetime | None = None
+
+
+class AlgorithmPage(BaseModel):
+    """One page of algorithm cards."""
+
+    items: list[AlgorithmPublic]
+    total: int
+    offset: int
+    limit: int
+
+
+class ModelPage(BaseModel):
+    """One page of trained models."""
+
+    items: list[ModelPublic]
+    total: int
+    offset: int
+    limit: int

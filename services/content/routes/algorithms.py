@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Query, Response, status
 from services.common.auth.store import Principal
 from services.common.deps import CurrentUser, RequireRole, SessionDep
 from services.common.errors import Forbidden
-from services.common.pagination import Page, PageDep
+from services.common.pagination import PageDep
 from services.content import store
 from services.content.deps import ValidatorDep
 from services.content.schemas import (
     AlgorithmCreate,
+    AlgorithmPage,
     AlgorithmPublic,
     AlgorithmUpdate,
     Application,
@@ -29,7 +30,7 @@ VersionPath = Annotated[str, Path(description="Semantic version, or `latest` for
 
 @router.get(
     "",
-    response_model=Page[AlgorithmPublic],
+    response_model=AlgorithmPage,
     summary="List algorithm cards",
     description="Cards with their parameter JSON Schemas, by name then newest version first. "
     "`latest=true` keeps only the newest version of each name; deprecated versions are left "
@@ -78,7 +79,7 @@ def publish_algorithm(
 
 @router.get(
     "/{name}",
-    response_model=Page[AlgorithmPublic],
+    response_model=AlgorithmPage,
     summary="List the versions of an algorithm",
     description="Every version of one algorithm, deprecated ones included, newest first.",
 )

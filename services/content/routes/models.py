@@ -9,10 +9,16 @@ from fastapi import APIRouter, Path, Query, Response, status
 from services.common.auth.store import Principal
 from services.common.deps import CurrentUser, RequireRole, SessionDep
 from services.common.errors import Forbidden, Invalid
-from services.common.pagination import Page, PageDep
+from services.common.pagination import PageDep
 from services.content import store
 from services.content.deps import ValidatorDep
-from services.content.schemas import ModelCreate, ModelPublic, ParameterCheck, ValidationResult
+from services.content.schemas import (
+    ModelCreate,
+    ModelPage,
+    ModelPublic,
+    ParameterCheck,
+    ValidationResult,
+)
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -21,7 +27,7 @@ ModelIdPath = Annotated[str, Path(description="Model id")]
 
 @router.get(
     "",
-    response_model=Page[ModelPublic],
+    response_model=ModelPage,
     summary="List trained models",
     description="Newest first. Filters combine: `algorithm` (name) and `version`, `dataset` "
     "(a data set URI in the lineage, exact), `job` (training job id), `tagging_event`, `tag`, "
