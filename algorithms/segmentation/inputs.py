@@ -70,5 +70,6 @@ def grid_for(
     fitted_border = min(border, (min(windows) - 1) // 2)
     if fitted_border != border:
         notes.append(f"border reduced to {fitted_border} for the smaller window")
-    grid = make_grid(spatial, windows, step, fitted_border, border_weight)
+    steps = tuple(min(step, w) for w in windows)
+    grid = make_grid(spatial, windows, steps, fitted_border, border_weight)
     return grid, notes

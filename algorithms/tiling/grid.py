@@ -133,19 +133,37 @@ class WindowGrid:
         + (1 - border_weight) * (window interiors covering it), each a product of 1D counts.
         ``rows`` restricts the result to a range of the first axis.
         """
+        rows = rows if rows is not None else slice(0, self.shape[0])
+        first = range(self.shape[0])[rows]
+        out = np.empty((len(first), *self.shape[1:]), dtype=dtype)
+        self.normalization_into(out, rows)
+        return out
+
+    def normalization_into(
+        self, out: np.ndarray, rows: slice, scratch: np.ndarray | None = None
+    ) -> None:
+        """Write :meth:`normalization` for ``rows`` of the first axis into ``out`` (no big
+        temporaries: fresh memory is slow to fault in, so callers may pass a ``scratch``)."""
         low = max(self.border_weight, MIN_BORDER_WEIGHT) if any(self.border) else 1.0
-        total = np.ones((1,) * self.ndim, dtype=np.float64)
-        inner = np.ones((1,) * self.ndim, dtype=np.float64)
-        for axis in range(self.ndim):
-            shape = [1] * self.ndim
-            shape[axis] = -1
-            outer_counts = self._coverage(axis, 0).astype(np.float64)
-            inner_counts = self._coverage(axis, self.border[axis]).astype(np.float64)
-            if axis == 0 and rows is not None:
-                outer_counts, inner_counts = outer_counts[rows], inner_counts[rows]
-            total = total * outer_counts.reshape(shape)
-            inner = inner * inner_counts.reshape(shape)
-        return (low * total + (1.0 - low) * inner).astype(dtype)
+        _separable_product([self._coverage(axis, 0) for axis in range(self.ndim)], rows, low, out)
+        if low == 1.0:
+            return
+        if scratch is None or scratch.shape != out.shape:
+            scratch = np.empty_like(out)
+        inner = [self._coverage(axis, self.border[axis]) for axis in range(self.ndim)]
+        _separable_product(inner, rows, 1.0 - low, scratch)
+        out += scratch
+
+
+def _separable_product(
+    factors: list[np.ndarray], rows: slice, scale: float, out: np.ndarray
+) -> None:
+    """out = scale * outer(factors[0][rows], factors[1], ...), built in place."""
+    head = factors[0][rows].astype(np.float64) * scale
+    for factor in factors[1:-1]:
+        head = np.multiply.outer(head, factor)
+    last = factors[-1].astype(out.dtype)
+    np.multiply(head.astype(out.dtype)[..., None], last, out=out)
 
 
 def make_grid(
@@ -173,6 +191,8 @@ def make_grid(
             raise ParameterError("window", f"window {windows} is larger than the data {shape}")
         if s <= 0:
             raise ParameterError("step", f"must be positive, got {s}")
+        if s > w:
+            raise ParameterError("step", f"must not exceed the window ({w}): pixels would be missed")
         if b < 0:
             raise ParameterError("border", f"must be >= 0, got {b}")
         if 2 * b >= w:

@@ -190,11 +190,16 @@ class Stitcher:
 
     def result(self) -> np.ndarray:
         """Normalize in place and return the stitched (N, C, *spatial) array."""
-        # Slabs of the first spatial axis keep memory bounded in out-of-core mode.
-        rows = max(1, (1 << 24) // max(1, int(np.prod(self.grid.shape[1:]))))
+        # Bands of the first spatial axis keep memory bounded (and out-of-core mode out of RAM).
+        rows = max(1, (1 << 22) // max(1, int(np.prod(self.grid.shape[1:]))))
+        rows = min(rows, self.grid.shape[0])
+        buffer = np.empty((rows, *self.grid.shape[1:]), dtype=self.dtype)
+        scratch = np.empty_like(buffer)
         for start in range(0, self.grid.shape[0], rows):
             band = slice(start, min(start + rows, self.grid.shape[0]))
-            norm = self.grid.normalization(self.dtype, rows=band)
+            size = band.stop - band.start
+            norm, spare = buffer[:size], scratch[:size]
+            self.grid.normalization_into(norm, band, spare)
             for item in range(self.n_items):
                 divide(self.sums[item, :, band], norm)
         if isinstance(self.sums, np.memmap):

@@ -103,7 +103,7 @@ def predict_volume(
     weight = None if grid.has_uniform_weight else grid.weight.astype(np.float32)
     total = len(grid)
     done = 0
-    # Rolling accumulator for planes [low, low + len(buffer)).
+    # Accumulator for planes [low, low + window_z); windows of group g start at plane low.
     low = 0
     buffer: np.ndarray | None = None
     for group, z0 in enumerate(z_starts):
@@ -116,27 +116,20 @@ def predict_volume(
             outputs = _predict_checked(predict, batch, grid)
             if buffer is None:
                 buffer = np.zeros((outputs.shape[1], window_z, height, width), dtype=np.float32)
-            needed = z0 + window_z - low
-            if buffer.shape[1] < needed:
-                extra = np.zeros(
-                    (buffer.shape[0], needed - buffer.shape[1], height, width), dtype=np.float32
-                )
-                buffer = np.concatenate([buffer, extra], axis=1)
             for row, (y, x) in enumerate(origins):
-                target = buffer[
-                    :,
-                    z0 - low : z0 - low + window_z,
-                    y : y + grid.window[1],
-                    x : x + grid.window[2],
-                ]
+                target = buffer[:, :, y : y + grid.window[1], x : x + grid.window[2]]
                 add_weighted(target, outputs[row], weight)
             done += len(origins)
             if progress is not None:
                 progress(done / total)
         # Planes before the next window's start will receive nothing more.
         finished = z_starts[group + 1] if group + 1 < len(z_starts) else depth
-        if finished > low and buffer is not None:
+        if buffer is not None:
             count = finished - low
-            on_slab(low, buffer[:, :count] / grid.normalization(np.float32, slice(low, finished)))
-            buffer = buffer[:, count:].copy()
+            norm = grid.normalization(np.float32, slice(low, finished))
+            on_slab(low, np.divide(buffer[:, :count], norm))
+            kept = window_z - count
+            if kept > 0:
+                buffer[:, :kept] = buffer[:, count:]
+            buffer[:, max(kept, 0) :] = 0.0
             low = finished

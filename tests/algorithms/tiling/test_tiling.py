@@ -138,6 +138,7 @@ def test_unstitch_pair_masks_border_labels() -> None:
         ({"window": 16, "step": 0}, "step"),
         ({"window": 16, "step": -2}, "step"),
         ({"window": 80, "step": 8}, "window"),
+        ({"window": 16, "step": 17}, "step"),
         ({"window": 16, "step": 8, "border_weight": 1.5}, "border_weight"),
         ({"window": (16, 16, 16), "step": 8}, "window"),
     ],
