@@ -15,11 +15,23 @@ from algorithms.errors import ParameterError
 RESULTS_CONTAINER = "results"
 
 
-def slice_chunks(shape: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
-    """One chunk per slice along the first axis of a 3D+ array; one chunk for a 2D array."""
+# Whole arrays of small slices are grouped into chunks of about this size (one request each).
+CHUNK_BYTES = 4 * 2**20
+
+
+def slice_chunks(shape: tuple[int, ...], slices_per_chunk: int = 1) -> tuple[tuple[int, ...], ...]:
+    """Chunks along the first axis of ``slices_per_chunk`` slices (3D+); one chunk for 2D."""
     if len(shape) < 3:
         return tuple((n,) for n in shape)
-    return ((1,) * shape[0], *((n,) for n in shape[1:]))
+    full, rest = divmod(shape[0], slices_per_chunk)
+    first = (slices_per_chunk,) * full + ((rest,) if rest else ())
+    return (first, *((n,) for n in shape[1:]))
+
+
+def slices_per_chunk(shape: tuple[int, ...], dtype: Any) -> int:
+    """How many slices make a chunk of about CHUNK_BYTES (at least one)."""
+    slice_bytes = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize
+    return max(1, min(shape[0], CHUNK_BYTES // max(1, slice_bytes)))
 
 
 def _json_safe(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -38,6 +50,48 @@ def _json_safe(metadata: dict[str, Any]) -> dict[str, Any]:
         else:
             safe[str(key)] = str(value)
     return safe
+
+
+def new_slice_chunked_array(
+    container: Any,
+    key: str,
+    shape: tuple[int, ...],
+    dtype: Any,
+    metadata: dict[str, Any],
+    per_chunk: int = 1,
+) -> Any:
+    """Create an empty array node under ``container``, ``per_chunk`` slices per chunk."""
+    from tiled.structures.array import ArrayStructure, BuiltinDtype
+    from tiled.structures.core import StructureFamily
+    from tiled.structures.data_source import DataSource
+
+    structure = ArrayStructure(
+        shape=tuple(shape),
+        chunks=slice_chunks(tuple(shape), per_chunk),
+        data_type=BuiltinDtype.from_numpy_dtype(np.dtype(dtype)),
+    )
+    return container.new(
+        StructureFamily.array,
+        [DataSource(structure=structure, structure_family=StructureFamily.array)],
+        key=key,
+        metadata=_json_safe(metadata),
+    )
+
+
+def write_slice_chunked(
+    container: Any, key: str, array: np.ndarray, metadata: dict[str, Any]
+) -> Any:
+    """Write a whole array as a new node: chunks of whole slices, about CHUNK_BYTES each."""
+    per_chunk = slices_per_chunk(array.shape, array.dtype) if array.ndim >= 3 else 1
+    node = new_slice_chunked_array(container, key, array.shape, array.dtype, metadata, per_chunk)
+    if array.ndim < 3:
+        node.write(np.ascontiguousarray(array))
+    else:
+        zeros = (0,) * (array.ndim - 1)
+        for number, start in enumerate(range(0, array.shape[0], per_chunk)):
+            block = np.ascontiguousarray(array[start : start + per_chunk])
+            node.write_block(block, block=(number, *zeros))
+    return node
 
 
 class TiledResultsBackend:
@@ -70,33 +124,18 @@ class TiledResultsBackend:
     def _new_array(
         self, name: str, shape: tuple[int, ...], dtype: np.dtype, metadata: dict[str, Any]
     ) -> Any:
-        from tiled.structures.array import ArrayStructure, BuiltinDtype
-        from tiled.structures.core import StructureFamily
-        from tiled.structures.data_source import DataSource
-
         self._fresh(name)
-        structure = ArrayStructure(
-            shape=shape,
-            chunks=slice_chunks(shape),
-            data_type=BuiltinDtype.from_numpy_dtype(np.dtype(dtype)),
-        )
-        return self.container.new(
-            StructureFamily.array,
-            [DataSource(structure=structure, structure_family=StructureFamily.array)],
-            key=name,
-            metadata=_json_safe({**self.metadata, **metadata}),
+        return new_slice_chunked_array(
+            self.container, name, shape, dtype, {**self.metadata, **metadata}
         )
 
     def write_array(self, name: str, array: np.ndarray, metadata: dict[str, Any]) -> str:
         info = {**metadata, "shape": list(array.shape), "dtype": str(array.dtype)}
         try:
-            node = self._new_array(name, array.shape, array.dtype, {**info, "complete": True})
-            if array.ndim < 3:
-                node.write(np.ascontiguousarray(array))
-            else:
-                for index in range(array.shape[0]):
-                    block = np.ascontiguousarray(array[index : index + 1])
-                    node.write_block(block, block=(index,) + (0,) * (array.ndim - 1))
+            self._fresh(name)
+            node = write_slice_chunked(
+                self.container, name, array, {**self.metadata, **info, "complete": True}
+            )
         except Exception as error:
             raise RemoteDataError(self.uri, _describe(error)) from None
         return node.uri
