@@ -3,16 +3,23 @@
 The plain MSDNet concatenates every layer's output to all earlier ones and lets autograd keep
 each concatenation: O(layers^2) memory and one badly-shaped convolution per layer. Here the
 features live in one buffer of shape (N, C_total, *spatial) that each layer writes into in place,
-and a dilated 3x3 convolution with one output channel over ``k`` input channels is computed as
+and a dilated 3x3 convolution with ``width`` output channels over ``k`` input channels is
 
-    G = W (taps*width x k) @ buffer[:k] (k x pixels)     one GEMM, taps = 3**ndim
+    G = W (taps*width x k) @ features[:k] (k x pixels)     a GEMM, taps = 3**ndim
     out = bias + sum over taps of G[tap] shifted by (tap offset * dilation)
 
 with zero padding outside the image (as ``Conv2d(padding=dilation)``). The backward pass walks
-the layers in reverse with the same two primitives: un-shift the output gradient into ``dG``,
-then ``dW = dG @ buffer[:k].T`` and ``grad_buffer[:k] += W.T @ dG``. Only the buffer (the
-activations themselves) is stored, so memory is O(layers) and every step is a large GEMM or a
-memory-bound add. The ReLU derivative is read from the stored output (> 0).
+the layers in reverse with the same primitives: un-shift the output gradient into ``dG``, then
+``dW = dG @ features[:k].T`` and ``grad[:k] += W.T @ dG``. Only the buffer (the activations
+themselves) is stored, so memory is O(layers); the ReLU derivative is read from it (> 0).
+
+Two things keep it fast on a CPU. Samples are processed one at a time, so one sample's features
+stay in cache. Layers are processed in blocks of a few: the part of every layer of a block that
+reads the channels computed *before* the block is one GEMM for the whole block (forward: the
+stacked W of the block times the features; backward: ``grad[:k0] += W_block.T @ dG_block`` and
+``dW_block = dG_block @ features[:k0].T``), so the O(layers^2) traffic over earlier channels
+is done once per block instead of once per layer, with GEMM shapes that run near peak. Only the
+few channels produced inside a block are handled layer by layer.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 Offsets = tuple[int, ...]
+BLOCK_BYTES = 24 * 2**20  # partial G of one block of layers for one sample (~L3-sized)
+MAX_BLOCK = 8
 
 
 def tap_offsets(ndim: int, dilation: int) -> list[Offsets]:
@@ -46,80 +55,116 @@ def _shift_slices(offset: Offsets, sizes: Sequence[int]) -> tuple[tuple[slice, .
     return tuple(dst), tuple(src)
 
 
+
 def _weight_matrix(weight: torch.Tensor) -> torch.Tensor:
     """(width, k, 3, 3[, 3]) -> (taps*width, k), row = tap * width + output channel."""
     width, k = weight.shape[:2]
     return weight.reshape(width, k, -1).permute(2, 0, 1).reshape(-1, k)
 
 
-def _layer_forward(sample: torch.Tensor, start: int, width: int, weight_matrix: torch.Tensor,
-                   bias: torch.Tensor, dilation: int) -> None:
-    """Write one sample's layer output ``sample[start:start+width]`` from ``sample[:start]``."""
-    spatial = sample.shape[1:]
-    ndim = len(spatial)
-    taps = tap_offsets(ndim, dilation)
-    g = torch.mm(weight_matrix, sample[:start].view(start, -1))
-    g = g.view(len(taps), width, *spatial)
-    out = sample[start:start + width]
+def layer_blocks(layers: int, taps: int, width: int, pixels: int, itemsize: int,
+                 ) -> list[range]:
+    """Consecutive blocks of layers whose partial G (taps*width*pixels each) fits the budget."""
+    per_layer = taps * width * pixels * itemsize
+    size = max(1, min(MAX_BLOCK, BLOCK_BYTES // max(per_layer, 1)))
+    return [range(start, min(start + size, layers)) for start in range(0, layers, size)]
+
+
+def _combine_taps(g: torch.Tensor, out: torch.Tensor, bias: torch.Tensor,
+                  dilation: int) -> None:
+    """``out = relu(bias + sum_taps shift(g[tap]))``; g is (taps, width, *spatial)."""
+    spatial = out.shape[1:]
+    taps = tap_offsets(len(spatial), dilation)
     center = len(taps) // 2
-    torch.add(g[center], bias.view(width, *([1] * ndim)), out=out)
+    torch.add(g[center], bias.view(-1, *([1] * len(spatial))), out=out)
     for index, offset in enumerate(taps):
-        if index == center:
-            continue
-        slices = _shift_slices(offset, spatial)
+        slices = _shift_slices(offset, spatial) if index != center else None
         if slices is not None:
             dst, src = slices
             out[(slice(None), *dst)] += g[index][(slice(None), *src)]
     out.relu_()
 
 
+def _uncombine_taps(dz: torch.Tensor, dg: torch.Tensor, dilation: int) -> None:
+    """Adjoint of the tap shifts: ``dg[tap]`` = ``dz`` moved back by the tap's offset."""
+    spatial = dz.shape[1:]
+    taps = tap_offsets(len(spatial), dilation)
+    center = len(taps) // 2
+    dg.zero_()
+    dg[center].copy_(dz)
+    for index, offset in enumerate(taps):
+        slices = _shift_slices(offset, spatial) if index != center else None
+        if slices is not None:
+            dst, src = slices
+            dg[index][(slice(None), *src)] = dz[(slice(None), *dst)]
+
+
+def _sample_forward(sample: torch.Tensor, c_in: int, width: int,
+                    matrices: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
+                    dilations: Sequence[int], blocks: Sequence[range]) -> None:
+    """Fill one sample's feature channels ``sample[c_in:]`` layer by layer."""
+    spatial = sample.shape[1:]
+    flat = sample.view(sample.shape[0], -1)
+    taps = matrices[0].shape[0] // width
+    for block in blocks:
+        k0 = c_in + block.start * width
+        stacked = torch.cat([matrices[i][:, :k0] for i in block])
+        partial = torch.mm(stacked, flat[:k0]).view(len(block), taps * width, -1)
+        for j, i in enumerate(block):
+            k = c_in + i * width
+            g = partial[j]
+            if k > k0:
+                g.addmm_(matrices[i][:, k0:k], flat[k0:k])
+            _combine_taps(g.view(taps, width, *spatial), sample[k:k + width], biases[i],
+                          dilations[i])
+
+
 def msd_forward(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
                 dilations: Sequence[int]) -> torch.Tensor:
-    """All MSDNet features (input then layer outputs), (N, C_total, *spatial).
-
-    Samples are processed one at a time so that one sample's features stay in the CPU cache
-    while every layer reads them.
-    """
+    """All MSDNet features (input then layer outputs), (N, C_total, *spatial)."""
     width = weights[0].shape[0]
     c_in = x.shape[1]
     total = c_in + width * len(weights)
     buffer = x.new_empty((x.shape[0], total, *x.shape[2:]))
     buffer[:, :c_in].copy_(x)
     matrices = [_weight_matrix(w) for w in weights]
+    blocks = layer_blocks(len(weights), 3 ** (x.dim() - 2), width, x[0, 0].numel(),
+                          x.element_size())
     for sample in buffer:
-        for i, (matrix, bias, dilation) in enumerate(zip(matrices, biases, dilations,
-                                                         strict=True)):
-            _layer_forward(sample, c_in + i * width, width, matrix, bias, dilation)
+        _sample_forward(sample, c_in, width, matrices, biases, dilations, blocks)
     return buffer
 
 
-def _sample_backward(sample: torch.Tensor, grad: torch.Tensor, c_in: int,
+def _sample_backward(sample: torch.Tensor, grad: torch.Tensor, c_in: int, width: int,
                      matrices: Sequence[torch.Tensor], dilations: Sequence[int],
-                     weight_grads: Sequence[torch.Tensor], bias_grads: Sequence[torch.Tensor],
-                     dg: torch.Tensor) -> None:
+                     blocks: Sequence[range], matrix_grads: Sequence[torch.Tensor],
+                     bias_grads: Sequence[torch.Tensor]) -> None:
     """Accumulate one sample's weight/bias gradients; ``grad`` becomes d loss / d features."""
     spatial = sample.shape[1:]
-    ndim = len(spatial)
-    taps_count, width = dg.shape[:2]
-    center = taps_count // 2
-    lead = (slice(None),)
-    dg_matrix = dg.view(taps_count * width, -1)
-    for i in reversed(range(len(matrices))):
-        start = c_in + i * width
-        dz = grad[start:start + width]
-        dz.mul_(sample[start:start + width] > 0)
-        bias_grads[i].add_(dz.sum(dim=tuple(range(1, dz.dim()))))
-        dg.zero_()
-        for index, offset in enumerate(tap_offsets(ndim, dilations[i])):
-            if index == center:
-                dg[index].copy_(dz)
-                continue
-            slices = _shift_slices(offset, spatial)
-            if slices is not None:
-                dst, src = slices
-                dg[index][lead + src] = dz[lead + dst]
-        weight_grads[i].addmm_(dg_matrix, sample[:start].view(start, -1).t())
-        grad[:start].view(start, -1).addmm_(matrices[i].t(), dg_matrix)
+    flat = sample.view(sample.shape[0], -1)
+    grad_flat = grad.view(grad.shape[0], -1)
+    rows = matrices[0].shape[0]
+    taps = rows // width
+    for block in reversed(blocks):
+        k0 = c_in + block.start * width
+        dg_block = sample.new_empty((len(block), rows, flat.shape[1]))
+        for j in reversed(range(len(block))):
+            i = block[j]
+            k = c_in + i * width
+            dz = grad[k:k + width]
+            dz.mul_(sample[k:k + width] > 0)
+            bias_grads[i].add_(dz.sum(dim=tuple(range(1, dz.dim()))))
+            dg = dg_block[j]
+            _uncombine_taps(dz, dg.view(taps, width, *spatial), dilations[i])
+            if k > k0:  # channels produced earlier in this block
+                grad_flat[k0:k].addmm_(matrices[i][:, k0:k].t(), dg)
+                matrix_grads[i][:, k0:k].addmm_(dg, flat[k0:k].t())
+        dg_all = dg_block.view(len(block) * rows, -1)
+        stacked = torch.cat([matrices[i][:, :k0] for i in block])
+        grad_flat[:k0].addmm_(stacked.t(), dg_all)
+        block_grad = torch.mm(dg_all, flat[:k0].t()).view(len(block), rows, k0)
+        for j, i in enumerate(block):
+            matrix_grads[i][:, :k0].add_(block_grad[j])
 
 
 class _MSDFeatures(torch.autograd.Function):
@@ -140,17 +185,18 @@ class _MSDFeatures(torch.autograd.Function):
         buffer, *weights = ctx.saved_tensors
         c_in = ctx.c_in
         width = weights[0].shape[0]
-        taps_count = 3 ** (buffer.dim() - 2)
+        taps = 3 ** (buffer.dim() - 2)
         grad = grad_buffer.contiguous().clone()
         matrices = [_weight_matrix(w) for w in weights]
         matrix_grads = [torch.zeros_like(m) for m in matrices]
         bias_grads = [buffer.new_zeros(width) for _ in weights]
-        dg = buffer.new_empty((taps_count, width, *buffer.shape[2:]))
+        blocks = layer_blocks(len(weights), taps, width, buffer[0, 0].numel(),
+                              buffer.element_size())
         for sample, sample_grad in zip(buffer, grad, strict=True):
-            _sample_backward(sample, sample_grad, c_in, matrices, ctx.dilations, matrix_grads,
-                             bias_grads, dg)
+            _sample_backward(sample, sample_grad, c_in, width, matrices, ctx.dilations, blocks,
+                             matrix_grads, bias_grads)
         weight_grads = [
-            g.view(taps_count, width, -1).permute(1, 2, 0).reshape(w.shape)
+            g.view(taps, width, -1).permute(1, 2, 0).reshape(w.shape)
             for g, w in zip(matrix_grads, weights, strict=True)
         ]
         grad_x = grad[:, :c_in] if ctx.needs_input_grad[0] else None
