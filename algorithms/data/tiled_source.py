@@ -32,6 +32,12 @@ def tiled_client(base: str, api_key: str | None = None) -> Any:
         return client
 
 
+def use_client(base: str, client: Any, api_key: str | None = None) -> None:
+    """Make URIs under ``base`` use ``client`` (e.g. an in-process ``Context.from_app`` client)."""
+    with _clients_lock:
+        _clients[(base, api_key or default_api_key())] = client
+
+
 def forget_clients() -> None:
     """Drop cached clients (after a server restart or a key change)."""
     with _clients_lock:
