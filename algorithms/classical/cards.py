@@ -75,11 +75,15 @@ class RandomForestParameters(BaseModel):
         json_schema_extra=ui("slider", group="architecture", help="Deeper trees fit finer detail"),
     )
     sigmas: list[float] = Field(
-        default_factory=lambda: [1.0, 2.0, 4.0, 8.0],
+        default_factory=lambda: [0.7, 1.0, 1.6, 3.5],
         min_length=1,
         max_length=8,
         description="Gaussian scales (pixels) of the filter features",
-        json_schema_extra=ui("list", group="data", help="One feature set per scale"),
+        json_schema_extra=ui(
+            "list",
+            group="data",
+            help="One feature set per scale; large scales overfit sparse scribbles",
+        ),
     )
     features: list[FeatureName] = Field(
         default_factory=lambda: list(ALL_FEATURES),

@@ -2,7 +2,9 @@
 
 Trained on the labeled pixels of sparse label masks only (unlabeled: -1 in memory, 255 stored);
 predicts a class mask and per-class probabilities for every pixel of a 2D stack or a 3D volume.
-The paper's settings are 30 trees of depth 8.
+The paper's settings are 30 trees of depth 8. The default scales (0.7, 1, 1.6, 3.5 pixels, a
+subset of ilastik's) did best on the sparsely labeled foam phantom; adding 8 pixels lowered the
+F1 score on noisy variants, the forest learning where the few scribbles happen to lie.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def as_stack(images: np.ndarray) -> np.ndarray:
 def train_pixel_classifier(
     images: np.ndarray,
     labels: np.ndarray,
-    sigmas: Sequence[float] = (1.0, 2.0, 4.0, 8.0),
+    sigmas: Sequence[float] = (0.7, 1.0, 1.6, 3.5),
     features: Sequence[str] = FEATURE_NAMES,
     dimensions: Dimensions = "2d",
     n_trees: int = 30,

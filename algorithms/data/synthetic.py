@@ -233,7 +233,7 @@ def _ring_pattern(shape: tuple[int, int], rng: np.random.Generator, contrast: fl
 def foam_variants(
     volume: np.ndarray,
     seed: int = 0,
-    noise_levels: tuple[float, float, float] = (0.05, 0.15, 0.3),
+    noise_levels: tuple[float, float, float] = (0.1, 0.3, 0.6),
     n_angles: int = 24,
 ) -> dict[str, np.ndarray]:
     """Degraded versions of a foam volume, keyed by ``FOAM_VARIANTS``.
@@ -368,9 +368,10 @@ def sparse_labels(
 
     About ``fraction`` of the pixels get their true class, in compact blobs of about
     ``blob_size`` pixels (at least ``min_blobs`` blobs per class, so a rare class is still
-    sampled in several places, as a person scribbling would); foreground (every class > 0, shared equally) and background (class 0)
-    pixels are in the ratio ``fg_to_bg``. The rest is unlabeled: ``UNLABELED`` (-1, int16) or,
-    with ``stored=True``, ``UNLABELED_STORED`` (255, uint8).
+    sampled in several places, as a person scribbling would); foreground (every class > 0,
+    shared equally) and background (class 0) pixels are in the ratio ``fg_to_bg``. The rest
+    is unlabeled: ``UNLABELED`` (-1, int16) or, with ``stored=True``, ``UNLABELED_STORED``
+    (255, uint8).
     """
     mask = np.asarray(mask)
     if not 0.0 < fraction <= 1.0:

@@ -15,7 +15,7 @@ from algorithms.errors import InputDataError, ParameterError
 from algorithms.spec import UNLABELED, UNLABELED_STORED
 from tests.algorithms.classical.conftest import TwoPhase, pore_f1
 
-FAST = {"sigmas": (1.0, 2.0, 4.0), "n_trees": 20}
+FAST = {"sigmas": (0.7, 1.6, 3.5), "n_trees": 20}
 
 
 def test_segments_two_phases_from_sparse_labels(two_phase: TwoPhase) -> None:
@@ -34,7 +34,7 @@ def test_segments_two_phases_from_sparse_labels(two_phase: TwoPhase) -> None:
 
 def test_3d_features_segment_a_volume(two_phase: TwoPhase) -> None:
     classifier = train_pixel_classifier(
-        two_phase.images, two_phase.labels, dimensions="3d", sigmas=(1.0, 2.0), n_trees=20
+        two_phase.images, two_phase.labels, dimensions="3d", n_trees=20
     )
     mask, _ = predict_pixels(classifier, two_phase.images)
     assert pore_f1(mask == 1, two_phase.truth) >= 0.9
