@@ -138,20 +138,17 @@ class LabelsClient(BaseClient):
     def add_tags(
         self,
         event_id: int,
-        tags: Iterable[TagCreate | dict[str, Any]],
+        tags: Iterable[TagCreate],
         replace: bool = False,
     ) -> TagWriteResult:
-        """Label items in one all-or-nothing call (dicts need ``item`` and ``label``)."""
-        rows = [TagCreate.model_validate(tag) for tag in tags]
-        body = TagBatch(tags=rows, replace=replace).model_dump(exclude_none=True)
+        """Label items in one all-or-nothing call: dicts with ``item``, ``label`` and optionally
+        ``confidence``, ``uri``, ``locator``."""
+        body = TagBatch(tags=list(tags), replace=replace).model_dump(exclude_none=True)
         return TagWriteResult.model_validate(self.post_json(f"/events/{event_id}/tags", body))
 
-    def remove_tags(
-        self, event_id: int, tags: Iterable[TagRemove | dict[str, Any]]
-    ) -> TagWriteResult:
+    def remove_tags(self, event_id: int, tags: Iterable[TagRemove]) -> TagWriteResult:
         """Record, in this event, that labels were taken off items."""
-        rows = [TagRemove.model_validate(tag) for tag in tags]
-        body = UntagBatch(tags=rows).model_dump(exclude_none=True)
+        body = UntagBatch(tags=list(tags)).model_dump(exclude_none=True)
         response = self.request("DELETE", f"/events/{event_id}/tags", json=body)
         return TagWriteResult.model_validate(response.json())
 

@@ -7,21 +7,21 @@ import io
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import IO, Any
 
 import numpy as np
 
 from services.common.errors import Invalid
-from services.labels.tagging import CurrentRow
+from services.labels.current import CurrentLabels
 
 CSV_COLUMNS = ("item", "uri", "label", "confidence", "event_id", "tagger_id", "locator")
 CHUNK_ROWS = 2000
 CHUNK_BYTES = 1 << 16
 
 
-def _records(rows: Sequence[CurrentRow], names: dict[int, str]) -> Iterator[dict[str, Any]]:
-    for row in rows:
+def _records(current: CurrentLabels, names: dict[int, str]) -> Iterator[dict[str, Any]]:
+    for row in current.rows():
         yield {
             "item": row.item,
             "uri": row.uri,
@@ -33,12 +33,12 @@ def _records(rows: Sequence[CurrentRow], names: dict[int, str]) -> Iterator[dict
         }
 
 
-def csv_chunks(rows: Sequence[CurrentRow], names: dict[int, str]) -> Iterator[str]:
+def csv_chunks(current: CurrentLabels, names: dict[int, str]) -> Iterator[str]:
     """One CSV line per (item, label), header first, in chunks of a few thousand lines."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for number, record in enumerate(_records(rows, names), start=1):
+    for number, record in enumerate(_records(current, names), start=1):
         writer.writerow({key: "" if value is None else value for key, value in record.items()})
         if number % CHUNK_ROWS == 0:
             yield buffer.getvalue()
@@ -50,14 +50,14 @@ def csv_chunks(rows: Sequence[CurrentRow], names: dict[int, str]) -> Iterator[st
 def json_chunks(
     dataset: dict[str, Any],
     classes: list[dict[str, Any]],
-    rows: Sequence[CurrentRow],
+    current: CurrentLabels,
     names: dict[int, str],
 ) -> Iterator[str]:
     """``{"dataset": ..., "classes": [...], "labels": [...]}`` written piece by piece."""
     yield '{"dataset": ' + json.dumps(dataset) + ', "classes": ' + json.dumps(classes)
     yield ', "labels": ['
     parts: list[str] = []
-    for number, record in enumerate(_records(rows, names)):
+    for number, record in enumerate(_records(current, names)):
         parts.append(("," if number else "") + json.dumps(record))
         if len(parts) >= CHUNK_ROWS:
             yield "".join(parts)
@@ -107,7 +107,7 @@ def to_png_bytes(image: np.ndarray) -> bytes:
 
 
 def write_zip(
-    target: IO[bytes], images: Any, rows: Sequence[CurrentRow], names: dict[int, str]
+    target: IO[bytes], images: Any, current: CurrentLabels, names: dict[int, str]
 ) -> None:
     """Write ``<class>/<item>.png`` for every current label (image-folder layout).
 
@@ -115,10 +115,10 @@ def write_zip(
     encoded once.
     """
     by_item: dict[int, list[str]] = {}
-    for row in rows:
-        by_item.setdefault(row.item, []).append(names[row.class_id])
+    for item, class_id in zip(current.item.tolist(), current.class_id.tolist(), strict=True):
+        by_item.setdefault(item, []).append(names[class_id])
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for folder in sorted(set(names[row.class_id] for row in rows)):
+        for folder in sorted({names[class_id] for class_id in current.class_id.tolist()}):
             archive.writestr(zipfile.ZipInfo(folder + "/"), b"")
         for item in sorted(by_item):
             png = to_png_bytes(images[item])
@@ -126,11 +126,11 @@ def write_zip(
                 archive.writestr(f"{folder}/{item:06d}.png", png)
 
 
-def build_zip(images: Any, rows: Sequence[CurrentRow], names: dict[int, str]) -> IO[bytes]:
+def build_zip(images: Any, current: CurrentLabels, names: dict[int, str]) -> IO[bytes]:
     """The whole ZIP in a spooled temporary file (memory, then disk), rewound."""
     spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - closed by the reader
     try:
-        write_zip(spool, images, rows, names)  # type: ignore[arg-type]
+        write_zip(spool, images, current, names)  # type: ignore[arg-type]
     except Exception as error:
         spool.close()
         raise Invalid(f"cannot read the data set's images: {error}", field="uri") from None

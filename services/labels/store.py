@@ -302,6 +302,8 @@ def delete_class(
     project = project_by_name(session, project_name)
     check_write(session, principal, project)
     label_class = class_by_name(session, project, name)
+    # Wait for writers holding the class (they share-lock it), so no tag of it is left behind.
+    session.execute(select(LabelClass.id).where(LabelClass.id == label_class.id).with_for_update())
     in_use = session.scalar(select(exists().where(Tag.class_id == label_class.id)))
     if in_use and not cascade:
         count = session.scalar(select(func.count()).where(Tag.class_id == label_class.id))

@@ -3,36 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, and_, false, func, insert, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common.auth.store import Principal
 from services.common.errors import Conflict, ErrorDetail, Forbidden, Invalid
 from services.labels.access import visible_projects_clause
+from services.labels.current import current_labels
 from services.labels.models import Dataset, LabelClass, Project, Tag, TaggingEvent
 from services.labels.schemas import TagCreate, TagPublic, TagRemove, TagWriteResult
 from services.labels.store import to_utc
 
 MAX_ERROR_DETAILS = 20
+TAG_COLUMNS = (
+    "event_id",
+    "dataset_id",
+    "item_index",
+    "item_uri",
+    "class_id",
+    "confidence",
+    "removed",
+    "locator",
+)
 
 
-@dataclass(frozen=True)
-class CurrentRow:
-    """One label an item carries now."""
-
-    item: int
-    uri: str | None
-    class_id: int
-    confidence: float
-    event_id: int
-    tagger_id: str
-    locator: str | None
+class DuplicateTag(Exception):
+    """The event already has one of the (item, class) pairs being written."""
 
 
 def check_event_writer(principal: Principal, event: TaggingEvent) -> None:
@@ -42,65 +43,103 @@ def check_event_writer(principal: Principal, event: TaggingEvent) -> None:
 
 
 def class_ids(session: Session, dataset: Dataset) -> dict[str, int]:
-    statement = select(LabelClass.name, LabelClass.id).where(
-        LabelClass.project_id == dataset.project_id
+    """The project's classes by name, share-locked until commit (PostgreSQL) so that a class
+    cannot be deleted while tags that use it are being written."""
+    statement = (
+        select(LabelClass.name, LabelClass.id)
+        .where(LabelClass.project_id == dataset.project_id)
+        .with_for_update(read=True)
     )
     return {name: class_id for name, class_id in session.execute(statement)}
 
 
 def _validate_rows(
     rows: Sequence[TagCreate | TagRemove], dataset: Dataset, classes: dict[str, int]
-) -> list[int]:
+) -> np.ndarray:
     """Check every row against the data set and the project's classes; return class ids.
 
-    Raises one 422 naming the first bad row and field, with up to 20 problems in details.
+    Item ranges and duplicates are checked on whole columns; only when something is wrong are
+    the bad rows named: one 422 for the first, with up to 20 problems in ``details``.
     """
+    count = len(rows)
+    items = np.fromiter((row["item"] for row in rows), dtype=np.int64, count=count)
+    resolved = np.fromiter(
+        (classes.get(row["label"], -1) for row in rows), dtype=np.int64, count=count
+    )
+    out_of_range = items >= dataset.item_count
+    unknown = resolved < 0
+    known = np.flatnonzero(~unknown)
+    keys = items[known] * (max(classes.values(), default=0) + 1) + resolved[known]
+    _, first_seen = np.unique(keys, return_index=True)
+    repeated = np.zeros(count, dtype=bool)
+    repeated[known] = True
+    repeated[known[first_seen]] = False
+    bad = np.flatnonzero(out_of_range | unknown | repeated)
+    if bad.size == 0:
+        return resolved
     problems: list[ErrorDetail] = []
-    resolved: list[int] = []
-    seen: set[tuple[int, int]] = set()
-    size = dataset.item_count
-    for position, row in enumerate(rows):
-        class_id = classes.get(row.label)
-        if class_id is None:
-            problems.append(
-                ErrorDetail(
-                    field=f"tags.{position}.label",
-                    message=f"unknown class {row.label!r}; known: {', '.join(sorted(classes))}",
-                )
+    known = ", ".join(sorted(classes)) or "none yet"
+    for position in bad[:MAX_ERROR_DETAILS].tolist():
+        row = rows[position]
+        if unknown[position]:
+            message = f"unknown class {row['label']!r}; known: {known}"
+            problems.append(ErrorDetail(field=f"tags.{position}.label", message=message))
+        if out_of_range[position]:
+            message = (
+                f"item {row['item']} is out of range: the data set has {dataset.item_count} items"
             )
-            class_id = -1
-        if row.item >= size:
-            problems.append(
-                ErrorDetail(
-                    field=f"tags.{position}.item",
-                    message=f"item {row.item} is out of range: the data set has {size} items",
-                )
-            )
-        key = (row.item, class_id)
-        if class_id >= 0 and key in seen:
-            problems.append(
-                ErrorDetail(
-                    field=f"tags.{position}.label",
-                    message=f"item {row.item} has label {row.label!r} twice in this request",
-                )
-            )
-        seen.add(key)
-        resolved.append(class_id)
-        if len(problems) >= MAX_ERROR_DETAILS:
-            break
-    if problems:
-        first = problems[0]
-        raise Invalid(f"{first.field}: {first.message}", field=first.field, details=problems)
-    return resolved
+            problems.append(ErrorDetail(field=f"tags.{position}.item", message=message))
+        if repeated[position]:
+            message = f"item {row['item']} has label {row['label']!r} twice in this request"
+            problems.append(ErrorDetail(field=f"tags.{position}.label", message=message))
+    first = problems[0]
+    raise Invalid(f"{first.field}: {first.message}", field=first.field, details=problems)
 
 
-def _insert(session: Session, event: TaggingEvent, records: list[dict[str, Any]]) -> None:
-    """Insert all rows in one transaction; an already tagged (item, class) of the event → 409."""
+def bulk_insert_tags(session: Session, records: list[tuple[Any, ...]]) -> None:
+    """Insert tag rows (tuples in TAG_COLUMNS order) in the session's transaction, fast.
+
+    SQLite gets one ``executemany`` on the driver, PostgreSQL (psycopg) a ``COPY``; other
+    drivers a Core executemany. Raises DuplicateTag on the unique (event, item, class).
+    """
+    connection = session.connection()
+    columns = ", ".join(TAG_COLUMNS)
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        import sqlite3
+
+        marks = ", ".join("?" * len(TAG_COLUMNS))
+        try:
+            driver.executemany(f"INSERT INTO labels_tags ({columns}) VALUES ({marks})", records)
+        except sqlite3.IntegrityError as error:
+            raise DuplicateTag(str(error)) from None
+        return
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        import psycopg
+
+        try:
+            copy_sql = f"COPY labels_tags ({columns}) FROM STDIN"
+            with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for record in records:
+                    copy.write_row(record)
+        except psycopg.IntegrityError as error:
+            raise DuplicateTag(str(error)) from None
+        return
+    try:
+        connection.execute(
+            insert(Tag.__table__), [dict(zip(TAG_COLUMNS, r, strict=True)) for r in records]
+        )
+    except IntegrityError as error:
+        raise DuplicateTag(str(error)) from None
+
+
+def _store(session: Session, event: TaggingEvent, records: list[tuple[Any, ...]]) -> None:
+    """Insert and commit, all or nothing; an (item, class) the event already has → 409."""
     try:
         if records:
-            session.execute(insert(Tag), records)
+            bulk_insert_tags(session, records)
         session.commit()
-    except IntegrityError:
+    except (DuplicateTag, IntegrityError):
         session.rollback()
         raise Conflict(
             f"event {event.id} already has some of these (item, label) pairs; "
@@ -114,125 +153,62 @@ def write_tags(
 ) -> TagWriteResult:
     """Store labels for one event, all or nothing."""
     dataset = session.get_one(Dataset, event.dataset_id)
-    resolved = _validate_rows(rows, dataset, class_ids(session, dataset))
-    records = [
-        {
-            "event_id": event.id,
-            "dataset_id": dataset.id,
-            "item_index": row.item,
-            "item_uri": row.uri,
-            "class_id": class_id,
-            "confidence": row.confidence,
-            "removed": False,
-            "locator": row.locator,
-        }
+    resolved = _validate_rows(rows, dataset, class_ids(session, dataset)).tolist()
+    event_id, dataset_id = event.id, dataset.id
+    records: list[tuple[Any, ...]] = [
+        (
+            event_id,
+            dataset_id,
+            row["item"],
+            row.get("uri"),
+            class_id,
+            row.get("confidence", 1.0),
+            False,
+            row.get("locator"),
+        )
         for row, class_id in zip(rows, resolved, strict=True)
     ]
     unlabeled = 0
     if replace and rows:
-        wanted = {(row.item, class_id) for row, class_id in zip(rows, resolved, strict=True)}
-        items = {row.item for row in rows}
-        for current in current_label_rows(session, dataset.id):
+        wanted = {(row["item"], class_id) for row, class_id in zip(rows, resolved, strict=True)}
+        items = {row["item"] for row in rows}
+        for current in current_labels(session, dataset_id).rows():
             if current.item in items and (current.item, current.class_id) not in wanted:
                 records.append(
-                    {
-                        "event_id": event.id,
-                        "dataset_id": dataset.id,
-                        "item_index": current.item,
-                        "item_uri": current.uri,
-                        "class_id": current.class_id,
-                        "confidence": 1.0,
-                        "removed": True,
-                        "locator": None,
-                    }
+                    (
+                        event_id,
+                        dataset_id,
+                        current.item,
+                        current.uri,
+                        current.class_id,
+                        1.0,
+                        True,
+                        None,
+                    )
                 )
                 unlabeled += 1
-    _insert(session, event, records)
-    return TagWriteResult(event_id=event.id, labeled=len(rows), unlabeled=unlabeled)
+    _store(session, event, records)
+    return TagWriteResult(event_id=event_id, labeled=len(rows), unlabeled=unlabeled)
 
 
 def remove_tags(session: Session, event: TaggingEvent, rows: Sequence[TagRemove]) -> TagWriteResult:
     """Record that labels were taken off items, as 'unlabel' rows of this event."""
     dataset = session.get_one(Dataset, event.dataset_id)
-    resolved = _validate_rows(rows, dataset, class_ids(session, dataset))
-    records = [
-        {
-            "event_id": event.id,
-            "dataset_id": dataset.id,
-            "item_index": row.item,
-            "item_uri": row.uri,
-            "class_id": class_id,
-            "confidence": 1.0,
-            "removed": True,
-            "locator": None,
-        }
+    resolved = _validate_rows(rows, dataset, class_ids(session, dataset)).tolist()
+    records: list[tuple[Any, ...]] = [
+        (event.id, dataset.id, row["item"], row.get("uri"), class_id, 1.0, True, None)
         for row, class_id in zip(rows, resolved, strict=True)
     ]
-    _insert(session, event, records)
+    _store(session, event, records)
     return TagWriteResult(event_id=event.id, labeled=0, unlabeled=len(records))
 
 
 # reading ----
-def current_label_rows(
+def list_tags(
     session: Session,
-    dataset_id: int,
-    taggers: Sequence[str] | None = None,
-    events: Sequence[int] | None = None,
-) -> list[CurrentRow]:
-    """The labels every item carries now, ordered by item then class.
-
-    For each (item, class) the newest event that touched it decides (run time, then event id):
-    a label row keeps the class, an unlabel row drops it. ``taggers``/``events`` restrict which
-    events are taken into account.
-    """
-    newest_first = func.row_number().over(
-        partition_by=(Tag.item_index, Tag.class_id),
-        order_by=(TaggingEvent.run_time.desc(), TaggingEvent.id.desc()),
-    )
-    ranked = (
-        select(
-            Tag.item_index,
-            Tag.item_uri,
-            Tag.class_id,
-            Tag.confidence,
-            Tag.removed,
-            Tag.event_id,
-            Tag.locator,
-            TaggingEvent.tagger_id,
-            newest_first.label("rank"),
-        )
-        .join(TaggingEvent, Tag.event_id == TaggingEvent.id)
-        .where(Tag.dataset_id == dataset_id)
-    )
-    if taggers:
-        ranked = ranked.where(TaggingEvent.tagger_id.in_(list(taggers)))
-    if events:
-        ranked = ranked.where(Tag.event_id.in_(list(events)))
-    sub = ranked.subquery()
-    statement = (
-        select(
-            sub.c.item_index,
-            sub.c.item_uri,
-            sub.c.class_id,
-            sub.c.confidence,
-            sub.c.event_id,
-            sub.c.tagger_id,
-            sub.c.locator,
-        )
-        .where(sub.c.rank == 1, sub.c.removed == false())
-        .order_by(sub.c.item_index, sub.c.class_id)
-    )
-    return [CurrentRow(*row) for row in session.execute(statement)]
-
-
-def unlabeled_items(item_count: int, rows: Sequence[CurrentRow]) -> np.ndarray:
-    """Indices of the items that carry no label now."""
-    labeled = np.fromiter((row.item for row in rows), dtype=np.int64, count=len(rows))
-    return np.setdiff1d(np.arange(item_count, dtype=np.int64), labeled, assume_unique=False)
-
-
-def tags_statement(
     principal: Principal,
+    offset: int,
+    limit: int,
     dataset: int | None = None,
     event: int | None = None,
     tagger: str | None = None,
@@ -242,19 +218,22 @@ def tags_statement(
     max_confidence: float | None = None,
     since: datetime | None = None,
     removed: bool | None = None,
-) -> Select[Any]:
-    """Tag rows matching the filters, oldest first, in projects the caller may read."""
-    statement = (
-        select(Tag, LabelClass.name, TaggingEvent.tagger_id, TaggingEvent.run_time)
-        .join(TaggingEvent, Tag.event_id == TaggingEvent.id)
-        .join(LabelClass, Tag.class_id == LabelClass.id)
-        .order_by(Tag.id)
-    )
+) -> dict[str, Any]:
+    """One page of tag rows matching the filters, oldest first, in projects the caller reads.
+
+    The page's ids are found first, joining only the tables the filters need, so a page deep
+    into 100,000 rows costs an index walk rather than a sort of joined rows.
+    """
+    ids = select(Tag.id)
+    if tagger is not None or since is not None:
+        ids = ids.join(TaggingEvent, Tag.event_id == TaggingEvent.id)
+    if label is not None:
+        ids = ids.join(LabelClass, Tag.class_id == LabelClass.id)
     if principal.role not in ("admin", "worker"):
-        statement = statement.join(Dataset, Tag.dataset_id == Dataset.id).join(
+        ids = ids.join(Dataset, Tag.dataset_id == Dataset.id).join(
             Project, Dataset.project_id == Project.id
         )
-        statement = statement.where(visible_projects_clause(principal))
+        ids = ids.where(visible_projects_clause(principal))
     filters = []
     if dataset is not None:
         filters.append(Tag.dataset_id == dataset)
@@ -274,7 +253,23 @@ def tags_statement(
         filters.append(TaggingEvent.run_time >= to_utc(since))
     if removed is not None:
         filters.append(Tag.removed == removed)
-    return statement.where(and_(*filters)) if filters else statement
+    if filters:
+        ids = ids.where(and_(*filters))
+    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    page_ids = ids.order_by(Tag.id).offset(offset).limit(limit).subquery()
+    rows = session.execute(
+        select(Tag, LabelClass.name, TaggingEvent.tagger_id, TaggingEvent.run_time)
+        .join(TaggingEvent, Tag.event_id == TaggingEvent.id)
+        .join(LabelClass, Tag.class_id == LabelClass.id)
+        .where(Tag.id.in_(select(page_ids.c.id)))
+        .order_by(Tag.id)
+    ).all()
+    return {
+        "items": [tag_public(row) for row in rows],
+        "total": int(total or 0),
+        "offset": offset,
+        "limit": limit,
+    }
 
 
 def tag_public(row: Any) -> TagPublic:

@@ -11,7 +11,8 @@ from services.common.auth.store import Principal
 from services.common.db import read_only
 from services.common.deps import CurrentUser, RequireRole, SessionDep
 from services.common.pagination import PageDep, PageParams, paginate
-from services.labels import exporting, store, tagging
+from services.labels import current as resolve
+from services.labels import exporting, store
 from services.labels.access import readable_dataset
 from services.labels.schemas import (
     CurrentLabel,
@@ -98,11 +99,10 @@ def current_labels(
     dataset = readable_dataset(session, principal, dataset_id)
     classes = store.project_classes(session, dataset.project_id)
     names = {label_class.id: label_class.name for label_class in classes}
-    rows = tagging.current_label_rows(session, dataset.id, tagger, event)
-    counts = {label_class.name: 0 for label_class in classes}
+    current = resolve.current_labels(session, dataset.id, tagger, event)
+    total, start, stop = current.item_page(page.offset, page.limit)
     grouped: dict[int, ItemLabels] = {}
-    for row in rows:
-        counts[names[row.class_id]] += 1
+    for row in current.rows(start, stop):
         entry = grouped.get(row.item)
         if entry is None:
             entry = grouped[row.item] = ItemLabels(item=row.item, uri=row.uri, labels=[])
@@ -116,10 +116,12 @@ def current_labels(
                 locator=row.locator,
             )
         )
-    items = list(grouped.values())
+    counts = {label_class.name: 0 for label_class in classes}
+    for class_id, number in current.counts().items():
+        counts[names[class_id]] = number
     return LabelsPage(
-        items=items[page.offset : page.offset + page.limit],
-        total=len(items),
+        items=list(grouped.values()),
+        total=total,
         offset=page.offset,
         limit=page.limit,
         counts=counts,
@@ -142,8 +144,8 @@ def unlabeled(
 ) -> dict:
     read_only(session)
     dataset = readable_dataset(session, principal, dataset_id)
-    rows = tagging.current_label_rows(session, dataset.id, tagger, event)
-    free = tagging.unlabeled_items(dataset.item_count, rows)
+    current = resolve.current_labels(session, dataset.id, tagger, event)
+    free = resolve.unlabeled_items(dataset.item_count, current)
     chosen = free[page.offset : page.offset + page.limit]
     return {"items": chosen.tolist(), "total": int(free.size), **_page(page)}
 
@@ -181,18 +183,18 @@ def export(
     public = store.dataset_public(dataset, store.project_name(session, dataset.project_id))
     classes = store.project_classes(session, dataset.project_id)
     names = {label_class.id: label_class.name for label_class in classes}
-    rows = tagging.current_label_rows(session, dataset_id, tagger, event)
+    current = resolve.current_labels(session, dataset_id, tagger, event)
     session.close()  # the rows are in memory; free the connection while streaming
     filename = f"{public.name}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        body = exporting.csv_chunks(rows, names)
+        body = exporting.csv_chunks(current, names)
     elif format == "json":
         classes_json = [
             store.class_public(label_class, public.project).model_dump() for label_class in classes
         ]
-        body = exporting.json_chunks(public.model_dump(mode="json"), classes_json, rows, names)
+        body = exporting.json_chunks(public.model_dump(mode="json"), classes_json, current, names)
     else:
         images = exporting.open_images(public.uri)
-        body = exporting.file_chunks(exporting.build_zip(images, rows, names))
+        body = exporting.file_chunks(exporting.build_zip(images, current, names))
     return StreamingResponse(body, media_type=MEDIA_TYPES[format], headers=headers)

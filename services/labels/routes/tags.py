@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.common.db import read_only
 from services.common.deps import CurrentUser, SessionDep
-from services.common.pagination import PageDep, paginate
+from services.common.pagination import PageDep
 from services.labels import tagging
 from services.labels.schemas import Page, TagPublic
 
@@ -40,8 +40,11 @@ def list_tags(
     removed: Annotated[bool | None, Query(description="Only unlabel (true) or label rows")] = None,
 ) -> dict:
     read_only(session)
-    statement = tagging.tags_statement(
+    return tagging.list_tags(
+        session,
         principal,
+        page.offset,
+        page.limit,
         dataset=dataset,
         event=event,
         tagger=tagger,
@@ -52,4 +55,3 @@ def list_tags(
         since=since,
         removed=removed,
     )
-    return paginate(session, statement, page, tagging.tag_public, scalars=False)
