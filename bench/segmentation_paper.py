@@ -95,12 +95,12 @@ def _train_network(
     labels: np.ndarray,
     epochs: int,
     learning_rate: float,
-    seed: int,
+    args: argparse.Namespace,
 ) -> np.ndarray:
     # Standardize with the training slice's statistics (the same transform for every slice).
     mean, std = float(volume[0].mean()), float(volume[0].std()) or 1.0
     inputs = ((volume - mean) / std).astype(np.float32)[:, None]
-    train_labels, validation_labels = split_labeled_pixels(labels, 0.1, seed=seed)
+    train_labels, validation_labels = split_labeled_pixels(labels, 0.1, seed=args.seed)
     model = create_model(name, network, in_channels=1, out_channels=2)
     params = TrainingParameters(
         optimizer="adam",
@@ -108,8 +108,8 @@ def _train_network(
         epochs=epochs,
         batch_size=1,
         loss="cross_entropy",
-        seed=seed,
-        device="auto",
+        seed=args.seed,
+        device=args.device,
     )
     train_segmentation(
         model,
@@ -130,15 +130,15 @@ def _train_network(
 
 def msdnet(volume: np.ndarray, labels: np.ndarray, args: argparse.Namespace) -> np.ndarray:
     network = {"layers": 12, "max_dilation": 6}
-    return _train_network("msdnet", network, volume, labels, args.epochs, 0.01, args.seed)
+    return _train_network("msdnet", network, volume, labels, args.epochs, 0.01, args)
 
 
 def best(volume: np.ndarray, labels: np.ndarray, args: argparse.Namespace) -> np.ndarray:
     if "tunet" in list_models():
         network = {"depth": 3, "base_channels": 16}
-        return _train_network("tunet", network, volume, labels, args.best_epochs, 1e-3, args.seed)
+        return _train_network("tunet", network, volume, labels, args.best_epochs, 1e-3, args)
     network = {"layers": 24, "max_dilation": 8}
-    return _train_network("msdnet", network, volume, labels, args.best_epochs, 0.01, args.seed)
+    return _train_network("msdnet", network, volume, labels, args.best_epochs, 0.01, args)
 
 
 METHODS: dict[str, Callable[[np.ndarray, np.ndarray, argparse.Namespace], np.ndarray]] = {
@@ -155,10 +155,10 @@ def run(args: argparse.Namespace) -> list[Row]:
     volume, mask = foam_phantom((args.slices, args.size, args.size), seed=args.seed)
     variants = foam_variants(volume, seed=args.seed)
     labels = sparse_labels(mask[0], fraction=0.16, fg_to_bg=1 / 40, seed=args.seed)
-    labeled = labels >= 0
+    ratio = (labels == 0).sum() / max((labels == 1).sum(), 1)
     print(
         f"foam {args.slices}x{args.size}x{args.size}, porosity {mask.mean():.2f}; slice 0 labeled "
-        f"{labeled.mean():.1%} (pore:solid 1:{(labels == 0).sum() / max((labels == 1).sum(), 1):.0f})"
+        f"{(labels >= 0).mean():.1%} (pore:solid 1:{ratio:.0f})"
     )
     rows = []
     for variant in args.variants:
@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     quick = {"slices": 6, "size": 96, "epochs": 20, "best_epochs": 30}
@@ -220,7 +221,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     rows = run(args)
     print_table(rows, args.methods)
-    print(f"total {time.perf_counter() - started:.0f} s")
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
+    print(f"total {time.perf_counter() - started:.0f} s (networks on {device}, "
+          f"{args.threads} CPU threads)")
 
 
 if __name__ == "__main__":
