@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from typing import Any
 
 import httpx
@@ -51,11 +52,28 @@ def execute(message: RunJobMessage, worker: str, settings: WorkerSettings) -> st
                 finish = JobFinish(worker=worker, state="failed", error=f"worker error: {error}")
             if finish is None:
                 return f"job {message.job_id} canceled"
-            api.finish(message.job_id, finish)
+            _report_finish(api, message.job_id, finish)
             return f"job {message.job_id} {finish.state}"
         finally:
             content.close()
             labels.close()
+
+
+def _report_finish(api: ComputeClient, job_id: str, finish: Any, patience: float = 120.0) -> None:
+    """Report how a run ended, retrying while MLExCompute restarts (the run is not redone)."""
+    deadline = time.monotonic() + patience
+    delay = 0.5
+    while True:
+        try:
+            api.finish(job_id, finish)
+            return
+        except (httpx.HTTPError, ApiClientError) as error:
+            transient = not isinstance(error, ApiClientError) or error.status_code >= 500
+            if not transient or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("could not report job %s yet: %s", job_id, error)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def register_tasks(app: Celery, settings: WorkerSettings, worker: str | None = None) -> None:
