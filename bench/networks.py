@@ -85,6 +85,42 @@ def measure(name: str, batch: int, size: int, reps: int, threads: int) -> dict[s
     }
 
 
+def count_table() -> str:
+    """Markdown table of parameter counts of the standard configurations (1 in, 2 out, 2D)."""
+    from algorithms.networks import count_parameters, create_model
+
+    rows = []
+    for name in ("tunet", "tunet3plus"):
+        for depth in (3, 4):
+            for base in (16, 32, 64):
+                model = create_model(name, {"depth": depth, "base_channels": base})
+                rows.append((name, f"depth {depth}, base {base}", count_parameters(model)))
+    for layers in (50, 100, 200):
+        model = create_model("msdnet", {"layers": layers})
+        rows.append(("msdnet", f"{layers} layers, width 1, max dilation 10",
+                     count_parameters(model)))
+    single = create_model("msdnet", {"layers": 200}, out_channels=1)
+    rows.append(("msdnet", "200 layers, 1 output channel", count_parameters(single)))
+    counts = [count_parameters(create_model("smsnet", {"seed": seed})) for seed in range(5)]
+    rows.append(("smsnet", "defaults (d 20, 10 channels), seeds 0-4",
+                 " / ".join(f"{c:,}" for c in counts)))
+    rows.append(("smsnet_ensemble", "defaults (5 members)",
+                 count_parameters(create_model("smsnet_ensemble"))))
+    for depth in (3, 4):
+        for base in (16, 32):
+            for latent in (16, 300):
+                model = create_model("autoencoder", {"input_size": 64, "depth": depth,
+                                                     "base_channels": base,
+                                                     "latent_dim": latent})
+                rows.append(("autoencoder", f"64x64, depth {depth}, base {base}, "
+                                            f"latent {latent}", count_parameters(model)))
+    lines = ["| network | configuration | parameters |", "| --- | --- | ---: |"]
+    for name, configuration, count in rows:
+        shown = f"{count:,}" if isinstance(count, int) else count
+        lines.append(f"| {name} | {configuration} | {shown} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Run every configuration in a child process and print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -92,8 +128,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), default=None)
+    parser.add_argument("--counts", action="store_true",
+                        help="print the parameter-count table of the docs and exit")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.counts:
+        print(count_table())
+        return
     batch, size = (1, 64) if args.quick else (4, 256)
     reps = args.reps or (2 if args.quick else 5)
     if args.child:

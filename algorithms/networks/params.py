@@ -117,9 +117,10 @@ class SMSNetParams(_NetworkParams):
                              help="Hidden nodes between input and output (d)."),
     )
     channels: int = Field(
-        8, ge=1, le=64,
+        10, ge=1, le=64,
         json_schema_extra=ui("number", group="architecture",
-                             help="Channels of every hidden node."),
+                             help="Channels of every hidden node (10 gives the ~45k-parameter "
+                                  "nets of the DLSIA concrete-fibre ensemble)."),
     )
     k_min: int = Field(
         1, ge=1, le=100,

@@ -8,6 +8,7 @@ import torch
 from algorithms.errors import ParameterError
 from algorithms.networks import count_parameters, create_model
 from algorithms.networks.msdnet import MSDNet, layer_dilations
+from algorithms.networks.msdnet_fast import MAX_BLOCK, layer_blocks
 
 
 def pelt_sethian_count(layers: int, width: int, c_in: int, c_out: int, ndim: int = 2) -> int:
@@ -78,8 +79,8 @@ def test_fast_kernel_matches_plain_formulation(ndim: int, layers: int, width: in
 
 
 def test_fast_kernel_matches_plain_in_float32_without_input_grad() -> None:
-    model = MSDNet(1, 2, layers=20, max_dilation=10)
-    x = torch.randn(2, 1, 32, 32)
+    model = MSDNet(1, 2, layers=12, max_dilation=10)
+    x = torch.randn(2, 1, 24, 24)
     outputs = {}
     grads = {}
     for implementation in ("fast", "plain"):
@@ -109,3 +110,28 @@ def test_wrong_input_shape_is_reported() -> None:
     with pytest.raises(ParameterError) as error:
         model(torch.zeros(1, 1, 8, 8))
     assert error.value.field == "input"
+
+
+def test_layer_blocks_cover_every_layer_once() -> None:
+    blocks = layer_blocks(50, taps=9, width=1, pixels=65536, itemsize=4)
+    assert [i for block in blocks for i in block] == list(range(50))
+    assert max(len(block) for block in blocks) <= MAX_BLOCK
+    huge = layer_blocks(5, taps=27, width=1, pixels=2**24, itemsize=4)
+    assert [len(block) for block in huge] == [1] * 5
+
+
+def test_fast_kernel_with_small_blocks_matches_plain() -> None:
+    # 3D float64 on 32^3: a layer's partial G is 27 * 32^3 * 8 bytes = 7 MB, so blocks of 3
+    model = MSDNet(1, 2, layers=8, max_dilation=5, ndim=3).double()
+    x = torch.randn(1, 1, 32, 32, 32, dtype=torch.float64)
+    assert [len(b) for b in layer_blocks(8, 27, 1, 32**3, 8)] == [3, 3, 2]
+    results = []
+    for implementation in ("fast", "plain"):
+        model.implementation = implementation
+        model.zero_grad()
+        out = model(x)
+        out.square().sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in model.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-12)
+    for fast, plain in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
