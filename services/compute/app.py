@@ -53,5 +53,6 @@ def create_app(
     content = content_client or BaseClient(settings.content_url, settings.content_key())
     app.state.cards = ContentCards(content)
     app.state.dispatcher = Dispatcher(settings, app.state.sessions)
-    app.state.reaper = Reaper(settings, app.state.sessions, app.state.dispatcher.send)
+    dispatcher = app.state.dispatcher
+    app.state.reaper = Reaper(settings, app.state.sessions, dispatcher.send, dispatcher.waiting)
     return app

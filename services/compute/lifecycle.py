@@ -7,6 +7,7 @@ first and send afterwards, so a message never names a job that is not stored.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,8 +279,19 @@ class StepResolver:
         step.inputs = inputs
 
 
-def sweep(session: Session, settings: ComputeSettings, now: float | None = None) -> list[Dispatch]:
-    """Re-queue jobs whose worker went silent (or fail them), and re-send lost messages."""
+def sweep(
+    session: Session,
+    settings: ComputeSettings,
+    now: float | None = None,
+    waiting: Callable[[str], int | None] | None = None,
+) -> list[Dispatch]:
+    """Re-queue jobs whose worker went silent (or fail them), and re-send lost messages.
+
+    A queued job nobody claimed within ``job_resend_after`` is sent again only when
+    ``waiting(queue)`` says its broker queue is empty (its message is then surely lost, e.g. a
+    broker restarted without persistence); a backlog is left alone. Without ``waiting`` (or
+    when the broker cannot say) every such job is re-sent: duplicates are skipped at claim.
+    """
     now = now or time.time()
     dispatches: list[Dispatch] = []
     lost = session.scalars(
@@ -312,7 +324,13 @@ def sweep(session: Session, settings: ComputeSettings, now: float | None = None)
         )
         .with_for_update()
     ).all()
+    sizes: dict[str, int | None] = {}
     for job in unclaimed:
+        if waiting is not None:
+            if job.queue not in sizes:
+                sizes[job.queue] = waiting(job.queue)
+            if sizes[job.queue]:
+                continue
         job.dispatched_at = now
         dispatches.append(dispatch_of(job))
     session.commit()

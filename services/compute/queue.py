@@ -46,6 +46,16 @@ class Dispatcher:
                 session.execute(update(Job).where(Job.id.in_(failed)).values(dispatched_at=0.0))
                 session.commit()
 
+    def waiting(self, queue: str) -> int | None:
+        """Messages waiting in a broker queue; None when the broker cannot be asked."""
+        try:
+            with self.celery.connection_for_write() as connection:
+                declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+                return int(declared.message_count)
+        except Exception as error:  # broker down or queue never declared
+            logger.warning("could not size queue %s: %s", queue, error)
+            return None
+
     def close(self) -> None:
         self.celery.close()
 
@@ -58,10 +68,12 @@ class Reaper:
         settings: ComputeSettings,
         sessions: sessionmaker[Session],
         send: Callable[[list[Dispatch]], None],
+        waiting: Callable[[str], int | None] | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.send = send
+        self.waiting = waiting
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mlex-compute-reaper", daemon=True)
 
@@ -75,7 +87,7 @@ class Reaper:
 
     def run_once(self) -> list[Dispatch]:
         with self.sessions() as session:
-            dispatches = sweep(session, self.settings)
+            dispatches = sweep(session, self.settings, waiting=self.waiting)
         if dispatches:
             logger.info("re-sending %d job(s)", len(dispatches))
             self.send(dispatches)

@@ -10,10 +10,10 @@ from services.compute.lifecycle import sweep
 from tests.services.compute.conftest import BOTH_DATABASES, claim, finish, submit
 
 
-def run_sweep(compute: TestClient, later: float) -> list:
+def run_sweep(compute: TestClient, later: float, waiting=None) -> list:
     app = compute.app
     with app.state.sessions() as session:
-        dispatches = sweep(session, app.state.settings, now=time.time() + later)
+        dispatches = sweep(session, app.state.settings, now=time.time() + later, waiting=waiting)
     app.state.dispatcher.send(dispatches)
     return dispatches
 
@@ -61,3 +61,19 @@ def test_unclaimed_queued_job_is_resent(compute: TestClient, alice, queued_messa
     (dispatch,) = run_sweep(compute, later=resend + 1)
     assert dispatch.job_id == job["id"] and dispatch.attempt == 1
     assert len(queued_messages()) == 2
+
+
+def test_lost_message_is_resent_only_when_its_queue_is_empty(
+    compute: TestClient, alice, queued_messages
+) -> None:
+    job = submit(compute, alice)
+    resend = compute.app.state.settings.job_resend_after
+    waiting = compute.app.state.dispatcher.waiting
+    assert waiting("cpu") == 1
+    assert run_sweep(compute, later=resend + 1, waiting=waiting) == []  # still in the queue
+    for message in queued_messages():  # the broker lost it (restart without persistence)
+        message.unlink()
+    assert waiting("cpu") == 0
+    (dispatch,) = run_sweep(compute, later=resend + 1, waiting=waiting)
+    assert dispatch.job_id == job["id"]
+    assert waiting("cpu") == 1
