@@ -65,9 +65,6 @@ class Stack:
                 "MLEX_COMPUTE_URL": f"http://127.0.0.1:{ports['compute']}",
                 "MLEX_RESULTS_URI": str(home / "results"),
                 "MLEX_LOG_LEVEL": "WARNING",
-                # A burst waits in the queue longer than the default resend delay would allow
-                # without duplicates; they are harmless (claims skip them) but cost work.
-                "MLEX_JOB_RESEND_AFTER": "3600",
             }
         )
         if broker:
