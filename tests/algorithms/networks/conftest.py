@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,5 +38,10 @@ def make_input() -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _deterministic() -> None:
+def _deterministic_single_thread() -> Iterator[None]:
+    """Seeded, and one thread: tiny tensors gain nothing from more on a shared CPU."""
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
