@@ -177,17 +177,17 @@ def run_backend(name: str, database_url: str, size: int, seconds: float) -> None
 def current_labels_in_process(database_url: str, dataset_id: int, size: int) -> float:
     """Time the store's current-labels query directly (no HTTP)."""
     from services.common.db import make_engine, make_session_factory, read_only
-    from services.labels.tagging import current_label_rows
+    from services.labels.current import current_labels
 
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     best = float("inf")
     for _ in range(3):
         with read_only(sessions()) as session:
-            seconds, rows = timed(current_label_rows, session, dataset_id)
+            seconds, current = timed(current_labels, session, dataset_id)
         best = min(best, seconds)
     engine.dispose()
-    assert len({row.item for row in rows}) == size
+    assert current.labeled_items().size == size
     return best
 
 

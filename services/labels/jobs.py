@@ -21,8 +21,8 @@ def job_worker(
     api_key: str | None,
     timeout: float = 3.0,
     http: httpx.Client | None = None,
-) -> str | None:
-    """The worker MLExCompute says runs ``job_id`` (None when it names none).
+) -> tuple[str | None, str]:
+    """(worker, state) of ``job_id`` as MLExCompute reports it (worker None when unassigned).
 
     Raises ``LookupError`` when the job is unknown and ``ConnectionError`` when MLExCompute does
     not answer. ``http`` lets a test pass a TestClient of a real compute app.
@@ -41,8 +41,9 @@ def job_worker(
         raise LookupError(f"MLExCompute has no job {job_id!r}")
     if response.status_code >= 400:
         raise ConnectionError(f"MLExCompute answered {response.status_code} for job {job_id!r}")
-    worker = response.json().get("worker")
-    return str(worker) if worker else None
+    job = response.json()
+    worker = job.get("worker")
+    return (str(worker) if worker else None), str(job.get("state", ""))
 
 
 def check_worker_job(
@@ -53,12 +54,15 @@ def check_worker_job(
     api_key: str | None,
     timeout: float = 3.0,
     http: httpx.Client | None = None,
+    worker_name: str | None = None,
 ) -> None:
     """Refuse an event a worker key opens for a job it does not run.
 
-    A worker must name its job. With mode ``off`` nothing more is checked; ``auto`` asks
-    MLExCompute and lets the event through (logging a warning) when it does not answer;
-    ``required`` refuses with 503 then.
+    A worker must name its job, and MLExCompute must report that job ``running`` on this
+    worker: the key's user name, or ``worker_name`` (the name the worker process claimed the
+    job with, sent as the ``X-MLEx-Worker`` header). With mode ``off`` nothing more is
+    checked; ``auto`` asks MLExCompute and lets the event through (logging a warning) when it
+    does not answer; ``required`` refuses with 503 then.
     """
     if principal.role != "worker":
         return
@@ -67,7 +71,7 @@ def check_worker_job(
     if mode == "off":
         return
     try:
-        worker = job_worker(compute_url, job_id, api_key, timeout=timeout, http=http)
+        worker, state = job_worker(compute_url, job_id, api_key, timeout=timeout, http=http)
     except LookupError as error:
         raise Forbidden(str(error), field="job_id") from None
     except ConnectionError as error:
@@ -75,8 +79,11 @@ def check_worker_job(
             raise Unavailable(f"cannot verify job {job_id!r}: {error}", field="job_id") from None
         logger.warning("job not verified", extra={"job_id": job_id, "reason": str(error)})
         return
-    if worker != principal.name:
+    names = {principal.name} | ({worker_name} if worker_name else set())
+    if worker not in names:
         raise Forbidden(
             f"job {job_id!r} is run by {worker or 'no worker'!r}, not by {principal.name!r}",
             field="job_id",
         )
+    if state != "running":
+        raise Forbidden(f"job {job_id!r} is {state}, not running", field="job_id")

@@ -24,6 +24,7 @@ from services.labels.schemas import (
 
 router = APIRouter(prefix="/events", tags=["events"])
 
+WORKER_HEADER = "X-MLEx-Worker"
 Tagger = Annotated[Principal, RequireRole("user", "contributor", "worker")]
 EventId = Annotated[int, Path(description="Event id")]
 
@@ -40,7 +41,8 @@ def _api_key(request: Request) -> str | None:
     summary="Open a tagging event",
     description=(
         "Every write of tags belongs to an event, so labeling is versioned. A worker key must "
-        "give the `job_id` of a job MLExCompute says it runs (403 otherwise)."
+        "give the `job_id` of a job MLExCompute reports `running` on that worker: the key's "
+        "user name, or the worker name sent in the `X-MLEx-Worker` header (403 otherwise)."
     ),
 )
 def create_event(
@@ -55,6 +57,7 @@ def create_event(
         _api_key(request),
         timeout=settings.worker_job_check_timeout,
         http=getattr(request.app.state, "compute_http", None),
+        worker_name=request.headers.get(WORKER_HEADER),
     )
     return store.create_event(session, principal, body)
 
