@@ -44,6 +44,11 @@ def test_child_command_is_an_argument_list(tmp_path: Path) -> None:
     ]
     custom = child_command(job, spec, tmp_path, settings, entry_point="python -m mine run x")
     assert custom == [sys.executable, "-m", "mine", "run", "x", "run", "--spec", str(spec)]
+    image = "ghcr.io/mlex/kmeans:1@sha256:" + "b" * 64
+    boxed = job.model_copy(update={"image": image})
+    container = child_command(boxed, spec, tmp_path, settings, gpu="required", command=["run.sh"])
+    assert container[:2] == ["docker", "run"] and "--gpus" in container
+    assert container[-5:] == [image, "run.sh", "run", "--spec", str(spec)]
 
 
 def run_claimed(compute: TestClient, alice, worker, tmp_path: Path, **settings_overrides):
