@@ -169,9 +169,9 @@ class ModelMetrics(BaseModel):
 
 
 class ModelLineage(BaseModel):
-    """Where a model came from."""
+    """Where a model came from. Ids may be sent as numbers (Splash ML's event ids are)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     job_id: str | None = Field(None, max_length=128, description="Training job in MLExCompute")
     dataset_uris: list[Uri] = Field(default_factory=list, max_length=1000)

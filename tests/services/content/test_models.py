@@ -100,6 +100,16 @@ def test_a_model_is_found_from_its_data_set_uri_and_from_its_job_id(
     assert find(created_by="worker-1") == [tuned["id"], other["id"], first["id"]]
 
 
+def test_numeric_lineage_ids_are_kept_as_text(
+    client: TestClient, worker_headers: dict[str, str], demo: dict[str, Any]
+) -> None:
+    model = register(client, worker_headers, lineage={"job_id": 42, "tagging_event_ids": [7, 8]})
+    assert model["lineage"]["job_id"] == "42"
+    assert model["lineage"]["tagging_event_ids"] == ["7", "8"]
+    found = client.get(f"{API}/models", params={"tagging_event": 8}, headers=worker_headers)
+    assert ids(found.json()) == [model["id"]]
+
+
 def test_delete_is_soft_and_keeps_the_lineage(
     client: TestClient, worker_headers: dict[str, str], demo: dict[str, Any]
 ) -> None:
