@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.auth.store import Principal
 from services.common.deps import RequireRole
 from services.compute.cards import ContentCards
-from services.compute.lifecycle import StepResolver
 from services.compute.queue import Dispatcher
 from services.compute.settings import ComputeSettings
 
@@ -26,8 +26,8 @@ def get_cards(request: Request) -> ContentCards:
     return request.app.state.cards
 
 
-def get_resolver(request: Request) -> StepResolver:
-    return StepResolver(request.app.state.cards.check)
+def get_sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions
 
 
 Submitter = Annotated[Principal, RequireRole("user", "contributor")]
@@ -35,4 +35,4 @@ WorkerCaller = Annotated[Principal, RequireRole("worker")]
 SettingsDep = Annotated[ComputeSettings, Depends(get_settings)]
 DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 CardsDep = Annotated[ContentCards, Depends(get_cards)]
-ResolverDep = Annotated[StepResolver, Depends(get_resolver)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]

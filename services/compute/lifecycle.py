@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from services.common.errors import ApiError
 from services.compute.cards import CheckedJob
 from services.compute.models import TERMINAL_STATES, Job, JobLog, JobMetric, utcnow
 from services.compute.references import UnresolvedReference, resolve, step_outputs
@@ -172,17 +173,15 @@ def report_events(session: Session, job_id: str, batch: EventBatch, log_limit: i
     return control
 
 
-def finish_job(
-    session: Session, job_id: str, finish: JobFinish, resolver: StepResolver
-) -> tuple[JobControl, list[Dispatch]]:
+def finish_job(session: Session, job_id: str, finish: JobFinish) -> tuple[JobControl, Released]:
     """End a run as the worker saw it; start or cancel the workflow steps that follow."""
     job = lock_job(session, job_id)
     if job is None:
-        return JobControl(state="canceled", cancel=True), []
+        return JobControl(state="canceled", cancel=True), Released()
     control = _control(job, finish.worker)
     if control.cancel:
         session.rollback()
-        return control, []
+        return control, Released()
     set_state(job, finish.state)
     job.results = {**(job.results or {}), **finish.results}
     if finish.model_id:
@@ -193,30 +192,42 @@ def finish_job(
     elif finish.error:
         job.error = finish.error[:10000]
     append_log(session, job, f"attempt {job.attempts} ended {finish.state}")
-    dispatches = after_end(session, job, resolver)
+    released = after_end(session, job)
     session.commit()
-    return JobControl(state=job.state, cancel=False), dispatches  # type: ignore[arg-type]
+    return JobControl(state=job.state, cancel=False), released  # type: ignore[arg-type]
 
 
-def cancel_job(session: Session, job: Job, by: str, resolver: StepResolver) -> None:
+def cancel_job(session: Session, job: Job, by: str) -> None:
     """Cancel a queued or running job (its worker stops the run) and its dependants."""
     set_state(job, "canceled")
     job.error = job.error or f"canceled by {by}"
     append_log(session, job, f"canceled by {by}")
-    after_end(session, job, resolver)
+    after_end(session, job)
     session.commit()
 
 
-def after_end(session: Session, job: Job, resolver: StepResolver) -> list[Dispatch]:
-    """Dispatch dependants whose upstreams all completed; cancel those of a failed step."""
+@dataclass
+class Released:
+    """Workflow steps freed by an upstream's end: to send now, or to validate first."""
+
+    dispatches: list[Dispatch] = field(default_factory=list)
+    to_validate: list[str] = field(default_factory=list)
+
+
+def after_end(session: Session, job: Job) -> Released:
+    """Release dependants whose upstreams all completed; cancel those of a failed step.
+
+    References are resolved here (no I/O); steps whose parameters held references are left
+    for :func:`validate_step`, which asks MLExContent outside this transaction.
+    """
+    released = Released()
     if job.workflow_id is None:
-        return []
+        return released
     steps = list(session.scalars(select(Job).where(Job.workflow_id == job.workflow_id)))
     by_id = {step.id: step for step in steps}
-    dispatches: list[Dispatch] = []
     if job.state != "completed":
         _cancel_dependants(session, job, steps)
-        return dispatches
+        return released
     for step in steps:
         if (
             step.state != "queued"
@@ -230,18 +241,58 @@ def after_end(session: Session, job: Job, resolver: StepResolver) -> list[Dispat
         namespace = {
             u.step_name or u.id: step_outputs(u.id, u.results or {}, u.model_id) for u in upstream
         }
+        template = step.template or {}
         try:
-            resolver.prepare(step, namespace)
-        except (UnresolvedReference, ValueError) as error:
-            set_state(step, "canceled")
-            step.error = f"could not prepare step {step.step_name}: {error}"
-            append_log(session, step, step.error, "error")
-            _cancel_dependants(session, step, steps)
+            step.parameters = resolve(template.get("parameters", step.parameters), namespace)
+            step.inputs = resolve(template.get("inputs", step.inputs), namespace)
+        except UnresolvedReference as error:
+            _cancel_step(session, step, steps, f"could not prepare step {step.step_name}: {error}")
+            continue
+        if template.get("validate_later"):
+            released.to_validate.append(step.id)
             continue
         step.dispatched_at = time.time()
         append_log(session, step, "upstream steps completed; queued")
-        dispatches.append(dispatch_of(step))
-    return dispatches
+        released.dispatches.append(dispatch_of(step))
+    return released
+
+
+def _cancel_step(session: Session, step: Job, steps: list[Job], reason: str) -> None:
+    set_state(step, "canceled")
+    step.error = reason
+    append_log(session, step, reason, "error")
+    _cancel_dependants(session, step, steps)
+
+
+def validate_step(
+    sessions: sessionmaker[Session], step_id: str, check: Callable[..., CheckedJob]
+) -> list[Dispatch]:
+    """Validate a released step's resolved parameters, then queue it (or cancel it)."""
+    with sessions() as session:
+        step = session.get(Job, step_id)
+        if step is None:
+            return []
+        request = (step.algorithm, step.version, step.step, step.parameters, step.inputs)
+    algorithm, version, step_kind, parameters, inputs = request
+    reason = None
+    try:
+        checked = check(algorithm, version, step_kind, parameters, inputs.get("model_id"))
+    except ApiError as error:
+        reason = f"invalid parameters after resolving references: {error.message}"
+    with sessions() as session:
+        step = lock_job(session, step_id)
+        if step is None or step.state != "queued" or step.dispatched_at is not None:
+            return []
+        if reason is not None:
+            steps = list(session.scalars(select(Job).where(Job.workflow_id == step.workflow_id)))
+            _cancel_step(session, step, steps, reason)
+            session.commit()
+            return []
+        step.parameters = checked.parameters
+        step.dispatched_at = time.time()
+        append_log(session, step, "upstream steps completed; parameters valid; queued")
+        session.commit()
+        return [dispatch_of(step)]
 
 
 def _cancel_dependants(session: Session, job: Job, steps: list[Job]) -> None:
@@ -254,29 +305,6 @@ def _cancel_dependants(session: Session, job: Job, steps: list[Job]) -> None:
                 step.error = f"upstream step {job.step_name or job.id} ended {job.state}"
                 append_log(session, step, step.error, "error")
                 pending.append(step.id)
-
-
-class StepResolver:
-    """Resolves a waiting workflow step's references and validates what they produced."""
-
-    def __init__(self, check: Any = None) -> None:
-        # check(name, version, step, parameters, model_id) -> CheckedJob, or None to skip.
-        self.check = check
-
-    def prepare(self, step: Job, namespace: dict[str, Any]) -> None:
-        template = step.template or {}
-        parameters = resolve(template.get("parameters", step.parameters), namespace)
-        inputs = resolve(template.get("inputs", step.inputs), namespace)
-        if self.check is not None and template.get("validate_later"):
-            try:
-                checked = self.check(
-                    step.algorithm, step.version, step.step, parameters, inputs.get("model_id")
-                )
-            except Exception as error:
-                raise ValueError(getattr(error, "message", str(error))) from error
-            parameters = checked.parameters
-        step.parameters = parameters
-        step.inputs = inputs
 
 
 def sweep(
@@ -314,7 +342,7 @@ def sweep(
             set_state(job, "failed")
             job.error = f"{reason} after {job.attempts} attempts"
             append_log(session, job, job.error, "error")
-            after_end(session, job, StepResolver())
+            after_end(session, job)
     unclaimed = session.scalars(
         select(Job)
         .where(

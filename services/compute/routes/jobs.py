@@ -19,7 +19,6 @@ from services.common.pagination import Page, PageDep, paginate
 from services.compute.deps import (
     CardsDep,
     DispatcherDep,
-    ResolverDep,
     SettingsDep,
     Submitter,
 )
@@ -187,13 +186,11 @@ def _sse(kind: str, data: dict[str, Any]) -> str:
     description="A queued job is canceled at once; a running one is canceled and its worker "
     "kills the run within seconds. Steps that depend on it are canceled too. 409 if it ended.",
 )
-def cancel(
-    job_id: str, session: SessionDep, principal: CurrentUser, resolver: ResolverDep
-) -> JobPublic:
+def cancel(job_id: str, session: SessionDep, principal: CurrentUser) -> JobPublic:
     job = get_job(session, job_id, principal)
     if is_terminal(job.state):
         raise Conflict(f"job {job.id} already ended {job.state}", field="state")
-    cancel_job(session, job, principal.name, resolver)
+    cancel_job(session, job, principal.name)
     return job_public(job)
 
 

@@ -7,8 +7,14 @@ from fastapi import APIRouter, Response
 from services.common.db import read_only
 from services.common.deps import CurrentUser, SessionDep
 from services.common.pagination import Page, PageDep
-from services.compute.deps import DispatcherDep, ResolverDep, SettingsDep, WorkerCaller
-from services.compute.lifecycle import claim_job, finish_job, report_events
+from services.compute.deps import (
+    CardsDep,
+    DispatcherDep,
+    SessionsDep,
+    SettingsDep,
+    WorkerCaller,
+)
+from services.compute.lifecycle import claim_job, finish_job, report_events, validate_step
 from services.compute.schemas import (
     ClaimRequest,
     ClaimResponse,
@@ -93,8 +99,12 @@ def finish(
     session: SessionDep,
     _: WorkerCaller,
     dispatcher: DispatcherDep,
-    resolver: ResolverDep,
+    cards: CardsDep,
+    sessions: SessionsDep,
 ) -> JobControl:
-    control, dispatches = finish_job(session, job_id, body, resolver)
-    dispatcher.send(dispatches)
+    control, released = finish_job(session, job_id, body)
+    session.close()
+    dispatcher.send(released.dispatches)
+    for step_id in released.to_validate:
+        dispatcher.send(validate_step(sessions, step_id, cards.check))
     return control
