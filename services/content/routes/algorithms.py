@@ -11,7 +11,7 @@ from services.common.deps import CurrentUser, RequireRole, SessionDep
 from services.common.errors import Forbidden
 from services.common.pagination import PageDep
 from services.content import store
-from services.content.deps import ValidatorDep
+from services.content.deps import ReadSessionDep, ValidatorDep
 from services.content.schemas import (
     AlgorithmCreate,
     AlgorithmPage,
@@ -37,7 +37,7 @@ VersionPath = Annotated[str, Path(description="Semantic version, or `latest` for
     "out unless `include_deprecated=true`.",
 )
 def list_algorithms(
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     user: CurrentUser,
     application: Annotated[Application | None, Query(description="Only this application")] = None,
@@ -84,7 +84,7 @@ def publish_algorithm(
     description="Every version of one algorithm, deprecated ones included, newest first.",
 )
 def list_versions(
-    name: NamePath, session: SessionDep, page: PageDep, user: CurrentUser
+    name: NamePath, session: ReadSessionDep, page: PageDep, user: CurrentUser
 ) -> dict[str, Any]:
     return store.list_versions(session, name, page)
 
@@ -96,7 +96,7 @@ def list_versions(
     description="One version of a card (`latest`: the newest version, deprecated or not).",
 )
 def get_algorithm(
-    name: NamePath, version: VersionPath, session: SessionDep, user: CurrentUser
+    name: NamePath, version: VersionPath, session: ReadSessionDep, user: CurrentUser
 ) -> AlgorithmPublic:
     return store.algorithm_public(store.get_algorithm(session, name, version))
 
@@ -136,7 +136,7 @@ def validate_parameters(
     name: NamePath,
     version: VersionPath,
     body: ValidationRequest,
-    session: SessionDep,
+    session: ReadSessionDep,
     validator: ValidatorDep,
     user: CurrentUser,
 ) -> ValidationResult:

@@ -11,7 +11,7 @@ from services.common.deps import CurrentUser, RequireRole, SessionDep
 from services.common.errors import Forbidden, Invalid
 from services.common.pagination import PageDep
 from services.content import store
-from services.content.deps import ValidatorDep
+from services.content.deps import ReadSessionDep, ValidatorDep
 from services.content.schemas import (
     ModelCreate,
     ModelPage,
@@ -35,7 +35,7 @@ ModelIdPath = Annotated[str, Path(description="Model id")]
     "`include_deleted=true`.",
 )
 def list_models(
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     user: CurrentUser,
     algorithm: Annotated[str | None, Query(description="Algorithm name")] = None,
@@ -100,7 +100,7 @@ def register_model(
     summary="Read a trained model",
     description="Deleted models stay readable (with `deleted_at`) so their lineage resolves.",
 )
-def get_model(model_id: ModelIdPath, session: SessionDep, user: CurrentUser) -> ModelPublic:
+def get_model(model_id: ModelIdPath, session: ReadSessionDep, user: CurrentUser) -> ModelPublic:
     return store.model_public(store.get_model(session, model_id))
 
 
@@ -129,7 +129,7 @@ def delete_model(model_id: ModelIdPath, session: SessionDep, user: CurrentUser) 
 def check_parameters(
     model_id: ModelIdPath,
     body: ParameterCheck,
-    session: SessionDep,
+    session: ReadSessionDep,
     validator: ValidatorDep,
     user: CurrentUser,
 ) -> ValidationResult:
