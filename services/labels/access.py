@@ -25,10 +25,6 @@ def is_member(session: Session, project: Project, user: str) -> bool:
     return found is not None
 
 
-def can_read(session: Session, principal: Principal, project: Project) -> bool:
-    return principal.role in READ_ALL_ROLES or is_member(session, project, principal.name)
-
-
 def visible_projects_clause(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause on ``Project.id`` keeping the projects the caller may read."""
     if principal.role in READ_ALL_ROLES:

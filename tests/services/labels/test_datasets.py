@@ -115,3 +115,19 @@ def test_worker_keys_read_but_do_not_create(labeling, client_for) -> None:
         worker.create_dataset("beamline", "mine", "/x", item_count=1)
     assert raised.value.status_code == 403
     assert raised.value.code == "forbidden"
+
+
+def test_openapi_documents_every_endpoint(http) -> None:
+    spec = http.get("/api/v0/openapi.json").json()
+    operations = [
+        (path, method, operation)
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert len(operations) == 22
+    for path, method, operation in operations:
+        assert operation.get("summary"), (method, path)
+        if path != "/api/v0/health":
+            assert {"401", "403", "404", "422"} <= set(operation["responses"]), (method, path)
+    tag_rows = spec["components"]["schemas"]["TagCreate"]
+    assert set(tag_rows["required"]) == {"item", "label"}

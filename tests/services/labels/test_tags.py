@@ -31,7 +31,13 @@ def test_multi_label_items(labeling) -> None:
     assert page.items[1].labels[0].locator == "http://tiled/api/v1/metadata/masks/4"
     assert page.counts == {"cat": 1, "dog": 1, "bird": 1}
     assert page.total == 2
+    second = alice.current_labels(labeling.dataset.id, offset=1, limit=1)
+    assert labels_by_item(second) == {4: ["bird"]} and second.total == 2
+    assert second.counts == page.counts  # counts cover every page
+    assert alice.current_labels(labeling.dataset.id, offset=5).items == []
     assert alice.unlabeled(labeling.dataset.id).items == [1, 2, 3, 5, 6, 7, 8, 9]
+    later = alice.unlabeled(labeling.dataset.id, offset=6, limit=5)
+    assert (later.items, later.total) == ([8, 9], 8)
 
 
 def test_current_label_after_three_events(labeling) -> None:
