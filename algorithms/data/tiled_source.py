@@ -24,6 +24,7 @@ def tiled_client(base: str, api_key: str | None = None) -> Any:
     with _clients_lock:
         client = _clients.get((base, api_key))
         if client is None:
+            _check_reachable(base)
             try:
                 client = from_uri(base, api_key=api_key, remember_me=False)
             except Exception as error:  # httpx errors, auth errors, bad URLs
@@ -36,6 +37,16 @@ def use_client(base: str, client: Any, api_key: str | None = None) -> None:
     """Make URIs under ``base`` use ``client`` (e.g. an in-process ``Context.from_app`` client)."""
     with _clients_lock:
         _clients[(base, api_key or default_api_key())] = client
+
+
+def _check_reachable(base: str) -> None:
+    """Fail fast (the Tiled client retries for a long time when nothing listens)."""
+    import httpx
+
+    try:
+        httpx.get(f"{base}/api/v1/", timeout=5.0)
+    except httpx.HTTPError as error:
+        raise RemoteDataError(base, f"no Tiled server answers ({type(error).__name__})") from None
 
 
 def forget_clients() -> None:

@@ -41,8 +41,9 @@ class TiledSettings(BaseSettings):
     @property
     def roots(self) -> list[Path]:
         """The data roots as resolved paths (missing folders are left out)."""
-        folders = [Path(item).expanduser() for item in self.data_roots.split(os.pathsep)]
-        return [folder.resolve() for folder in folders if str(folder).strip() and folder.is_dir()]
+        items = [item.strip() for item in self.data_roots.split(os.pathsep) if item.strip()]
+        folders = [Path(item).expanduser() for item in items]
+        return [folder.resolve() for folder in folders if folder.is_dir()]
 
     @property
     def tiled_dir(self) -> Path:
