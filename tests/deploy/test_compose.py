@@ -285,3 +285,18 @@ def test_the_proxy_strips_each_api_prefix(prefix: str) -> None:
     block = re.search(rf"location\s+{re.escape(prefix)}\s*\{{([^}}]*)\}}", text)
     assert block is not None
     assert re.search(r"proxy_pass\s+http://\w+/;", block.group(1))
+
+
+def test_data_is_mounted_at_the_same_path_wherever_it_is_read(services: dict[str, Any]) -> None:
+    # A path picked in a front-end must name the same file in Tiled and in the workers.
+    readers = ("tiled", "frontends", "worker-cpu", "worker-gpu")
+    mounts = {}
+    for name in readers:
+        data = [m for m in services[name]["volumes"] if m.split(":")[1] == "/data"]
+        assert len(data) == 1 and data[0].endswith(":ro"), name
+        mounts[name] = data[0].split(":")[0]
+    assert len(set(mounts.values())) == 1
+    for name in ("tiled", "frontends"):
+        assert services[name]["environment"]["MLEX_DATA_ROOTS"] == "/data"
+    models = {m for name in ("worker-cpu", "worker-gpu") for m in services[name]["volumes"]}
+    assert "mlex-models:/var/lib/mlex/models" in models
