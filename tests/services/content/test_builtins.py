@@ -116,6 +116,23 @@ def test_a_version_published_over_http_is_not_replaced_by_a_builtin(
     assert card["builtin"] is False and card["description"] == mine["description"]
 
 
+def test_only_admins_deprecate_a_builtin_card(
+    app: FastAPI,
+    client: TestClient,
+    admin_headers: dict[str, str],
+    contributor_headers: dict[str, str],
+) -> None:
+    register_builtin_cards(app, [RANGE_CARD])
+    path = f"{API}/algorithms/range_test/0.1.0"
+    refused = client.patch(path, json={"deprecated": True}, headers=contributor_headers)
+    assert refused.status_code == 403
+    accepted = client.patch(path, json={"deprecated": True}, headers=admin_headers)
+    assert accepted.status_code == 200 and accepted.json()["deprecated"] is True
+    # Registering the built-ins again leaves the deprecation alone.
+    register_builtin_cards(app, [RANGE_CARD])
+    assert client.get(path, headers=admin_headers).json()["deprecated"] is True
+
+
 def test_builtin_cards_also_run_their_pydantic_checks(
     app: FastAPI, client: TestClient, admin_headers: dict[str, str]
 ) -> None:

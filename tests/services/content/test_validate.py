@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.services.content.conftest import DEMO_DEFAULTS
+from tests.services.content.conftest import DEMO_DEFAULTS, demo_card
 
 VALIDATE = "/api/v0/algorithms/demo_unet/1.0.0/validate"
 
@@ -123,3 +123,26 @@ def test_validate_reports_deprecation(
     )
     response = validate(client, admin_headers, {})
     assert response.status_code == 200 and response.json()["deprecated"] is True
+
+
+def test_a_required_field_without_default_is_named_when_missing(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    parameters = {
+        "type": "object",
+        "required": ["threshold"],
+        "properties": {
+            "threshold": {"type": "number", "ui": {"widget": "number"}},
+            "invert": {"type": "boolean", "default": False},
+        },
+    }
+    card = demo_card(name="needs_threshold", parameters=parameters)
+    assert client.post("/api/v0/algorithms", json=card, headers=admin_headers).status_code == 201
+    path = "/api/v0/algorithms/needs_threshold/1.0.0/validate"
+    missing = client.post(path, json={"parameters": {}}, headers=admin_headers)
+    assert missing.status_code == 422
+    assert missing.json()["error"]["details"] == [
+        {"field": "parameters.threshold", "message": "field required"}
+    ]
+    given = client.post(path, json={"parameters": {"threshold": 0.5}}, headers=admin_headers)
+    assert given.json()["parameters"] == {"threshold": 0.5, "invert": False}
