@@ -99,17 +99,28 @@ def _uncombine_taps(dz: torch.Tensor, dg: torch.Tensor, dilation: int) -> None:
             dg[index][(slice(None), *src)] = dz[(slice(None), *dst)]
 
 
+def _workspace(like: torch.Tensor, blocks: Sequence[range], rows: int) -> torch.Tensor:
+    """One (largest block, rows, pixels) scratch tensor, allocated once per call."""
+    return like.new_empty((max(len(b) for b in blocks), rows, like[0, 0].numel()))
+
+
 def _sample_forward(sample: torch.Tensor, c_in: int, width: int,
                     matrices: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
-                    dilations: Sequence[int], blocks: Sequence[range]) -> None:
-    """Fill one sample's feature channels ``sample[c_in:]`` layer by layer."""
+                    dilations: Sequence[int], blocks: Sequence[range],
+                    workspace: torch.Tensor) -> None:
+    """Fill one sample's feature channels ``sample[c_in:]`` layer by layer.
+
+    ``workspace`` (max block, taps*width, pixels) is reused for every block and sample.
+    """
     spatial = sample.shape[1:]
     flat = sample.view(sample.shape[0], -1)
-    taps = matrices[0].shape[0] // width
+    rows = matrices[0].shape[0]
+    taps = rows // width
     for block in blocks:
         k0 = c_in + block.start * width
         stacked = torch.cat([matrices[i][:, :k0] for i in block])
-        partial = torch.mm(stacked, flat[:k0]).view(len(block), taps * width, -1)
+        partial = workspace[: len(block)]
+        torch.mm(stacked, flat[:k0], out=partial.view(len(block) * rows, -1))
         for j, i in enumerate(block):
             k = c_in + i * width
             g = partial[j]
@@ -130,15 +141,16 @@ def msd_forward(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequen
     matrices = [_weight_matrix(w) for w in weights]
     blocks = layer_blocks(len(weights), 3 ** (x.dim() - 2), width, x[0, 0].numel(),
                           x.element_size())
+    workspace = _workspace(x, blocks, matrices[0].shape[0])
     for sample in buffer:
-        _sample_forward(sample, c_in, width, matrices, biases, dilations, blocks)
+        _sample_forward(sample, c_in, width, matrices, biases, dilations, blocks, workspace)
     return buffer
 
 
 def _sample_backward(sample: torch.Tensor, grad: torch.Tensor, c_in: int, width: int,
                      matrices: Sequence[torch.Tensor], dilations: Sequence[int],
                      blocks: Sequence[range], matrix_grads: Sequence[torch.Tensor],
-                     bias_grads: Sequence[torch.Tensor]) -> None:
+                     bias_grads: Sequence[torch.Tensor], workspace: torch.Tensor) -> None:
     """Accumulate one sample's weight/bias gradients; ``grad`` becomes d loss / d features."""
     spatial = sample.shape[1:]
     flat = sample.view(sample.shape[0], -1)
@@ -147,7 +159,7 @@ def _sample_backward(sample: torch.Tensor, grad: torch.Tensor, c_in: int, width:
     taps = rows // width
     for block in reversed(blocks):
         k0 = c_in + block.start * width
-        dg_block = sample.new_empty((len(block), rows, flat.shape[1]))
+        dg_block = workspace[: len(block)]
         for j in reversed(range(len(block))):
             i = block[j]
             k = c_in + i * width
@@ -192,9 +204,10 @@ class _MSDFeatures(torch.autograd.Function):
         bias_grads = [buffer.new_zeros(width) for _ in weights]
         blocks = layer_blocks(len(weights), taps, width, buffer[0, 0].numel(),
                               buffer.element_size())
+        workspace = _workspace(buffer, blocks, matrices[0].shape[0])
         for sample, sample_grad in zip(buffer, grad, strict=True):
             _sample_backward(sample, sample_grad, c_in, width, matrices, ctx.dilations, blocks,
-                             matrix_grads, bias_grads)
+                             matrix_grads, bias_grads, workspace)
         weight_grads = [
             g.view(taps, width, -1).permute(1, 2, 0).reshape(w.shape)
             for g, w in zip(matrix_grads, weights, strict=True)
