@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -29,13 +30,16 @@ def _announce(events: EventEmitter, name: str, uri: str) -> None:
         events.log(f"artifact {name}: {uri}")
 
 
-def _read_images(spec: JobSpec) -> np.ndarray:
+def _open_dataset(spec: JobSpec) -> Any:
     from algorithms.data import open_dataset
 
     if not spec.inputs.data_uri:
         raise InputDataError("this algorithm needs images (inputs.data_uri)", "data_uri")
-    dataset = open_dataset(spec.inputs.data_uri, spec.inputs.tiled_api_key)
-    return as_stack(dataset.read())
+    return open_dataset(spec.inputs.data_uri, spec.inputs.tiled_api_key)
+
+
+def _read_images(spec: JobSpec) -> np.ndarray:
+    return as_stack(_open_dataset(spec).read())
 
 
 def _read_labels(spec: JobSpec, shape: tuple[int, ...]) -> np.ndarray:
@@ -134,25 +138,25 @@ def _train_random_forest(
 def _infer_random_forest(
     spec: JobSpec, params: RandomForestParameters, events: EventEmitter
 ) -> dict[str, Any]:
-    from algorithms.classical.random_forest import iter_predictions, load_classifier
+    from algorithms.classical.random_forest import load_classifier
 
     if not spec.inputs.model_uri:
         raise InputDataError("inference needs a trained model (inputs.model_uri)", "model_uri")
     classifier = load_classifier(spec.inputs.model_uri)
-    images = _read_images(spec)
+    dataset = _open_dataset(spec)
+    count, spatial = len(dataset), tuple(dataset.shape[1:3])
     writer = _writer(spec, {"model_uri": spec.inputs.model_uri})
-    count = images.shape[0]
-    mask = writer.create_array("mask", images.shape, np.uint8, {"kind": "mask"})
+    mask = writer.create_array("mask", (count, *spatial), np.uint8, {"kind": "mask"})
     probabilities = None
     if params.output_probabilities:
         probabilities = writer.create_array(
             "probabilities",
-            (count, classifier.n_classes, *images.shape[1:]),
+            (count, classifier.n_classes, *spatial),
             np.float16,
             {"kind": "probabilities"},
         )
     events.progress(0.05, f"segmenting {count} images")
-    for start, stop, block_mask, block_probabilities in iter_predictions(classifier, images):
+    for start, stop, block_mask, block_probabilities in _stream_predictions(classifier, dataset):
         mask.write_slices(start, block_mask)
         if probabilities is not None:
             probabilities.write_slices(start, block_probabilities.astype(np.float16))
@@ -163,6 +167,26 @@ def _infer_random_forest(
     for name, uri in outputs.items():
         _announce(events, name, uri)
     return {"outputs": outputs, "classes": classifier.n_classes, "results_uri": writer.uri}
+
+
+def _stream_predictions(
+    classifier: Any, dataset: Any
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """Predictions block by block; 2D models read only one block of images at a time."""
+    from algorithms.classical.features import BLOCK_BYTES, feature_count
+    from algorithms.classical.random_forest import iter_predictions
+
+    if classifier.dimensions == "3d":
+        yield from iter_predictions(classifier, as_stack(dataset.read()))
+        return
+    count = len(dataset)
+    pixels = int(np.prod(dataset.shape[1:3]))
+    slice_bytes = 4 * pixels * feature_count(classifier.sigmas, classifier.features, 2)
+    block = max(1, BLOCK_BYTES // slice_bytes)
+    for start in range(0, count, block):
+        images = as_stack(dataset.read_slices(start, min(start + block, count)))
+        for first, last, block_mask, block_probabilities in iter_predictions(classifier, images):
+            yield start + first, start + last, block_mask, block_probabilities
 
 
 def run_kmeans(

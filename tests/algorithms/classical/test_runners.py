@@ -39,7 +39,10 @@ def _spec(tmp_path: Path, name: str, step: str, **inputs: str) -> JobSpec:
 
 
 def test_random_forest_train_then_infer(
-    two_phase: TwoPhase, data_files: tuple[str, str], tmp_path: Path
+    two_phase: TwoPhase,
+    data_files: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     images, labels = data_files
     events = EventEmitter()
@@ -53,6 +56,8 @@ def test_random_forest_train_then_infer(
     assert result["model"]["metrics"]["training_accuracy"] > 0.9
     assert any(event["type"] == "metric" for event in events.events)
 
+    # A small feature budget makes inference stream the images two slices at a time.
+    monkeypatch.setattr("algorithms.classical.features.BLOCK_BYTES", 2 * 64 * 64 * 4 * 25)
     events = EventEmitter()
     infer = _spec(tmp_path, "random_forest", "infer", data_uri=images, model_uri=model_uri)
     assert run_spec("random_forest", "infer", infer, events) == 0
@@ -64,6 +69,7 @@ def test_random_forest_train_then_infer(
     assert pore_f1(mask == 1, two_phase.truth) >= 0.9
     progress = [event["value"] for event in events.events if event["type"] == "progress"]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+    assert len(progress) == 1 + 3  # start, then one per block of two slices
 
 
 def test_random_forest_without_labels_fails_naming_labels(
