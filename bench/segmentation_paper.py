@@ -5,8 +5,8 @@ trained on the FIRST slice only, with about 16% of its pixels sparsely labeled (
 background 1:40), and evaluated on every other slice against the ground truth. Methods, as in
 the paper: random forest (30 trees, depth 8), MSDNet (12 layers, max dilation 6, Adam, lr 0.01,
 50 epochs, cross-entropy), k-means (2 clusters, 300 iterations, fitted on the first slice), one
-fixed threshold shared by every variant, plus our best configuration (a tunable U-Net when the
-zoo has one, else a longer-trained MSDNet).
+fixed threshold shared by every variant, plus our best configuration: the same MSDNet trained
+three times longer with a cosine learning-rate decay.
 
 F1 and IoU are the per-slice means of the two classes' scores (macro), averaged over slices;
 ``F1 pore`` is the foreground class alone. Paper targets: RF F1 0.91 / IoU 0.84 and MSDNet
@@ -30,7 +30,7 @@ from algorithms.classical.kmeans import fit_pixel_clusters, iter_cluster_masks
 from algorithms.classical.random_forest import predict_pixels, train_pixel_classifier
 from algorithms.classical.threshold import threshold_segment
 from algorithms.data.synthetic import FOAM_VARIANTS, foam_phantom, foam_variants, sparse_labels
-from algorithms.networks import create_model, list_models
+from algorithms.networks import create_model
 from algorithms.training.engine import train_segmentation
 from algorithms.training.metrics import segmentation_scores
 from algorithms.training.params import TrainingParameters
@@ -96,6 +96,7 @@ def _train_network(
     epochs: int,
     learning_rate: float,
     args: argparse.Namespace,
+    scheduler: str = "none",
 ) -> np.ndarray:
     # Standardize with the training slice's statistics (the same transform for every slice).
     mean, std = float(volume[0].mean()), float(volume[0].std()) or 1.0
@@ -108,6 +109,7 @@ def _train_network(
         epochs=epochs,
         batch_size=1,
         loss="cross_entropy",
+        scheduler=scheduler,
         seed=args.seed,
         device=args.device,
     )
@@ -134,11 +136,12 @@ def msdnet(volume: np.ndarray, labels: np.ndarray, args: argparse.Namespace) -> 
 
 
 def best(volume: np.ndarray, labels: np.ndarray, args: argparse.Namespace) -> np.ndarray:
-    if "tunet" in list_models():
-        network = {"depth": 3, "base_channels": 16}
-        return _train_network("tunet", network, volume, labels, args.best_epochs, 1e-3, args)
-    network = {"layers": 24, "max_dilation": 8}
-    return _train_network("msdnet", network, volume, labels, args.best_epochs, 0.01, args)
+    # The paper's MSDNet trained three times longer with a cosine learning-rate decay: with one
+    # training image an epoch is a single step, and 50 steps leave it short of convergence.
+    network = {"layers": 12, "max_dilation": 6}
+    return _train_network(
+        "msdnet", network, volume, labels, args.best_epochs, 0.01, args, scheduler="cosine"
+    )
 
 
 METHODS: dict[str, Callable[[np.ndarray, np.ndarray, argparse.Namespace], np.ndarray]] = {
@@ -213,8 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    quick = {"slices": 6, "size": 96, "epochs": 20, "best_epochs": 30}
-    full = {"slices": 40, "size": 192, "epochs": 50, "best_epochs": 150}
+    quick = {"slices": 6, "size": 96, "epochs": 20, "best_epochs": 60}
+    full = {"slices": 30, "size": 160, "epochs": 50, "best_epochs": 150}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
