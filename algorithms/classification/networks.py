@@ -14,11 +14,26 @@ from typing import Any
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 
 from algorithms.classification.cards import NETWORKS  # noqa: E402
 from algorithms.errors import ParameterError  # noqa: E402
+
+
+def _grow_gpu_memory() -> None:
+    """Let TensorFlow take GPU memory as it needs it, not all of it, on a shared worker."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialised: nothing left to configure
+            pass
+
+
+_grow_gpu_memory()
 
 FEATURES_LAYER = "features"
 PROBABILITIES_LAYER = "probabilities"
