@@ -65,6 +65,7 @@ class Stack:
     content_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    apis: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def client(self) -> ComputeClient:
         return ComputeClient(self.compute_url, ADMIN_KEY, timeout=30)
@@ -93,6 +94,14 @@ class Stack:
         with self.client() as client:
             wait_for(lambda: any(w.name == name for w in client.workers()), 60, f"worker {name}")
         return process
+
+    def restart_api(self, name: str) -> None:
+        """Stop an API (SIGTERM) and start it again on the same port, same database."""
+        port = int(self.env[f"MLEX_{name.upper()}_URL"].rsplit(":", 1)[1])
+        process = self.apis.pop(name)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+        _start_api(self, name, port)
 
     def stop(self) -> None:
         for process in [*self.workers, *self.processes]:
@@ -132,6 +141,7 @@ def _start_api(stack: Stack, name: str, port: int) -> None:
         start_new_session=True,
     )
     stack.processes.append(process)
+    stack.apis[name] = process
 
     def healthy() -> bool:
         if process.poll() is not None:

@@ -111,6 +111,77 @@ def test_bad_parameters_are_rejected_before_queueing(stack: Stack) -> None:
         assert all(j.parameters.get("n_clusters") != 99 for j in client.iter_jobs())
 
 
+def test_workflow_infers_with_the_model_it_trained(stack: Stack, disks) -> None:
+    with stack.client() as client:
+        workflow = client.submit_workflow(
+            {
+                "name": "train then segment",
+                "steps": [
+                    {
+                        "name": "train",
+                        "algorithm": "msdnet",
+                        "version": "1.0.0",
+                        "step": "train",
+                        "parameters": {**TINY_MSDNET, "epochs": 1},
+                        "inputs": disks,
+                    },
+                    {
+                        "name": "infer",
+                        "algorithm": "msdnet",
+                        "version": "1.0.0",
+                        "step": "infer",
+                        "parameters": {"device": "cpu"},
+                        "inputs": {
+                            "data_uri": disks["data_uri"],
+                            "model_id": "${train.model_id}",
+                        },
+                    },
+                ],
+            }
+        )
+        wait_for(
+            lambda: client.workflow(workflow.id).state in ("completed", "failed", "canceled"),
+            240,
+            "the workflow to end",
+            every=0.3,
+        )
+        train, infer = client.workflow(workflow.id).jobs
+        assert (train.state, infer.state) == ("completed", "completed"), infer.error or train.error
+        assert infer.inputs.model_id == train.model_id is not None
+        assert infer.parameters["layers"] == TINY_MSDNET["layers"]  # from the trained model
+        assert infer.started_at >= train.finished_at
+        mask = np.load(infer.results["summary"]["outputs"]["mask"])
+        assert mask.shape == (8, 96, 96)
+
+
+def test_compute_api_restart_loses_nothing(stack: Stack, disks) -> None:
+    with stack.client() as client:
+        job = client.submit(
+            {
+                "algorithm": "msdnet",
+                "version": "1.0.0",
+                "step": "train",
+                "parameters": {**TINY_MSDNET, "epochs": 2},
+                "inputs": disks,
+            }
+        )
+        queued = client.submit(
+            {
+                "algorithm": "kmeans",
+                "version": "1.0.0",
+                "parameters": {"n_clusters": 2},
+                "inputs": {"data_uri": disks["data_uri"]},
+            }
+        )
+        wait_state(stack, job.id, {"running"})
+    stack.restart_api("compute")
+    done = wait_state(stack, job.id, {"completed", "failed", "canceled"}, timeout=180)
+    assert done.state == "completed", done.error
+    assert done.attempts == 1  # the run went on; its reports resumed after the restart
+    after = wait_state(stack, queued.id, {"completed", "failed", "canceled"}, timeout=120)
+    assert after.state == "completed", after.error
+
+
 def test_killed_worker_job_is_retried_on_another(stack: Stack, disks) -> None:
     """Last in the module: it kills the shared worker w1."""
     victim = stack.workers[0]

@@ -26,8 +26,8 @@ router = APIRouter(prefix="/workflows", tags=["workflows"])
     summary="Submit a workflow",
     description="Steps run when the steps they reference (`${train.model.weights_uri}`) or "
     "name in `depends_on` have completed; a failed or canceled step cancels its dependants. "
-    "Steps without references are validated now (422 with `steps.N.` fields); the others "
-    "when their references are resolved.",
+    "Steps are validated now (422 with `steps.N.` fields), except those whose parameters or "
+    "`model_id` hold references: they are validated when those are resolved.",
 )
 def submit_workflow(
     data: WorkflowCreate,
@@ -62,9 +62,11 @@ def submit_workflow(
     # Ask MLExContent about every step before writing anything (no lock held meanwhile).
     checks = []
     for index, step in enumerate(data.steps):
-        later = bool(referenced_steps(step.parameters))
         model_id = step.inputs.model_id
-        if model_id and REFERENCE.search(model_id):
+        model_later = bool(model_id and REFERENCE.search(model_id))
+        # A model from an upstream step fixes architecture parameters: validate with it later.
+        later = bool(referenced_steps(step.parameters)) or model_later
+        if model_later:
             model_id = None
         try:
             if later:
