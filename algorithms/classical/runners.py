@@ -96,9 +96,18 @@ def _train_random_forest(
 
     if not spec.outputs.model_dir:
         raise InputDataError("training needs outputs.model_dir to save the model", "model_dir")
-    images = _read_images(spec)
-    labels = _read_labels(spec, images.shape)
-    events.progress(0.1, f"read {images.shape[0]} images; computing features")
+    dataset = _open_dataset(spec)
+    labels = _read_labels(spec, tuple(dataset.shape[:3]))
+    if params.dimensions == "3d":
+        images = as_stack(dataset.read())
+    else:
+        # 2D features need only the labeled images.
+        labeled = np.flatnonzero((labels != UNLABELED).reshape(len(labels), -1).any(axis=1))
+        if labeled.size == 0:
+            raise InputDataError("the label masks hold no labeled pixel", "labels_uri")
+        images = as_stack(np.stack([dataset[int(i)] for i in labeled]))
+        labels = labels[labeled]
+    events.progress(0.1, f"read {images.shape[0]} labeled images; computing features")
     classifier = train_pixel_classifier(
         images,
         labels,

@@ -55,6 +55,8 @@ def test_random_forest_train_then_infer(
     assert result["model"]["framework"] == "scikit-learn"
     assert result["model"]["metrics"]["training_accuracy"] > 0.9
     assert any(event["type"] == "metric" for event in events.events)
+    messages = [event.get("message") or "" for event in events.events]
+    assert any(message.startswith("read 1 labeled images") for message in messages)
 
     # A small feature budget makes inference stream the images two slices at a time.
     monkeypatch.setattr("algorithms.classical.features.BLOCK_BYTES", 2 * 64 * 64 * 4 * 25)
@@ -70,6 +72,17 @@ def test_random_forest_train_then_infer(
     progress = [event["value"] for event in events.events if event["type"] == "progress"]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
     assert len(progress) == 1 + 3  # start, then one per block of two slices
+
+
+def test_random_forest_with_empty_labels_fails_naming_labels(
+    data_files: tuple[str, str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.npy"
+    np.save(empty, np.full((6, 64, 64), UNLABELED_STORED, dtype=np.uint8))
+    events = EventEmitter()
+    spec = _spec(tmp_path, "random_forest", "train", data_uri=data_files[0], labels_uri=str(empty))
+    assert run_spec("random_forest", "train", spec, events) == 1
+    assert events.events[-1]["field"] == "labels_uri"
 
 
 def test_random_forest_without_labels_fails_naming_labels(
