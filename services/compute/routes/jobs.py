@@ -186,7 +186,7 @@ def _sse(kind: str, data: dict[str, Any]) -> str:
     description="A queued job is canceled at once; a running one is canceled and its worker "
     "kills the run within seconds. Steps that depend on it are canceled too. 409 if it ended.",
 )
-def cancel(job_id: str, session: SessionDep, principal: CurrentUser) -> JobPublic:
+def cancel(job_id: str, session: SessionDep, principal: Submitter) -> JobPublic:
     job = get_job(session, job_id, principal)
     if is_terminal(job.state):
         raise Conflict(f"job {job.id} already ended {job.state}", field="state")

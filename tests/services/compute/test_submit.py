@@ -61,10 +61,13 @@ def test_request_shape_errors_name_the_field(compute: TestClient, alice) -> None
     assert {"step", "priority"} <= fields
 
 
-def test_worker_key_cannot_create_jobs(compute: TestClient, worker) -> None:
+def test_worker_key_cannot_create_or_cancel_jobs(compute: TestClient, alice, worker) -> None:
     response = compute.post("/api/v0/jobs", json={"algorithm": "toy"}, headers=worker)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
+    job = submit(compute, alice)
+    assert compute.post(f"/api/v0/jobs/{job['id']}/cancel", headers=worker).status_code == 403
+    assert compute.post(f"/api/v0/jobs/{job['id']}/retry", headers=worker).status_code == 403
 
 
 def test_no_key_is_401(compute: TestClient) -> None:
