@@ -218,7 +218,15 @@ class _MSDFeatures(torch.autograd.Function):
 
 def msd_features(x: torch.Tensor, weights: Sequence[torch.Tensor],
                  biases: Sequence[torch.Tensor], dilations: Sequence[int]) -> torch.Tensor:
-    """Differentiable MSDNet features, (N, C_total, *spatial), ReLU activations."""
+    """Differentiable MSDNet features, (N, C_total, *spatial), ReLU activations.
+
+    Under autocast the kernel runs in the weights' dtype (its GEMMs write into preallocated
+    buffers, which autocast does not cover); the 1x1 head after it is autocast as usual.
+    """
+    device_type = x.device.type
+    if torch.is_autocast_enabled(device_type):
+        with torch.autocast(device_type, enabled=False):
+            return msd_features(x.to(weights[0].dtype), weights, biases, dilations)
     if not torch.is_grad_enabled() or not (
         x.requires_grad or any(w.requires_grad for w in weights)
     ):

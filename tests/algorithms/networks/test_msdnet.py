@@ -135,3 +135,16 @@ def test_fast_kernel_with_small_blocks_matches_plain() -> None:
     torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-12, atol=1e-12)
     for fast, plain in zip(results[0][1], results[1][1], strict=True):
         torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
+
+
+def test_fast_kernel_under_cpu_autocast_matches_float32() -> None:
+    model = MSDNet(1, 2, layers=6)
+    x = torch.randn(1, 1, 16, 16)
+    with torch.no_grad():
+        reference = model(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = model(x)
+    torch.testing.assert_close(mixed.float(), reference, rtol=5e-2, atol=5e-2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        model(x).float().sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
