@@ -30,7 +30,7 @@ def test_dataset_round_trip_and_listing(labeling, admin) -> None:
     assert {d.name for d in admin.list_datasets()} == {"shapes", "foam", "rings"}
 
 
-def test_dataset_errors_in_shared_shape(labeling, http, error_of) -> None:
+def test_dataset_errors_in_shared_shape(labeling, http, error_of, tmp_path) -> None:
     headers = {"Authorization": f"Bearer {labeling.client.api_key}"}
     duplicate = http.post(
         "/api/v0/datasets",
@@ -53,9 +53,6 @@ def test_dataset_errors_in_shared_shape(labeling, http, error_of) -> None:
     assert anonymous.status_code == 401 and error_of(anonymous)["code"] == "unauthorized"
     wrong_key = http.get("/api/v0/datasets", headers={"Authorization": "Bearer nope"})
     assert wrong_key.status_code == 401
-
-
-def test_unreadable_uri_without_item_count_is_422(labeling, tmp_path) -> None:
     with pytest.raises(ApiClientError) as raised:
         labeling.client.create_dataset("beamline", "ghost", str(tmp_path / "missing"))
     assert raised.value.status_code == 422
@@ -92,6 +89,12 @@ def test_projects_are_private_until_shared(labeling, client_for, admin) -> None:
     assert raised.value.status_code == 404
     # Admins see every project.
     assert [p.name for p in admin.list_projects()] == ["beamline"]
+    worker = client_for("gpu-1", "worker")
+    assert worker.get_dataset(labeling.dataset.id).name == "shapes"
+    with pytest.raises(ApiClientError) as raised:
+        worker.create_dataset("beamline", "mine", "/x", item_count=1)
+    assert raised.value.status_code == 403
+    assert raised.value.code == "forbidden"
 
 
 def test_project_creation_conflict_and_members(client_for) -> None:
@@ -106,15 +109,6 @@ def test_project_creation_conflict_and_members(client_for) -> None:
     with pytest.raises(ApiClientError) as raised:
         dave.get_project("nothing")
     assert raised.value.status_code == 404
-
-
-def test_worker_keys_read_but_do_not_create(labeling, client_for) -> None:
-    worker = client_for("gpu-1", "worker")
-    assert worker.get_dataset(labeling.dataset.id).name == "shapes"
-    with pytest.raises(ApiClientError) as raised:
-        worker.create_dataset("beamline", "mine", "/x", item_count=1)
-    assert raised.value.status_code == 403
-    assert raised.value.code == "forbidden"
 
 
 def test_openapi_documents_every_endpoint(http) -> None:

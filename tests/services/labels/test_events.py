@@ -14,7 +14,7 @@ from services.labels.schemas import EventPublic
 from tests.fixtures.env import free_port
 
 
-def test_event_round_trip_and_listing(labeling, client_for) -> None:
+def test_event_round_trip_and_listing(labeling, client_for, http, error_of) -> None:
     alice = labeling.client
     earlier = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     first = alice.create_event(labeling.dataset.id, description="first pass", run_time=earlier)
@@ -42,6 +42,18 @@ def test_event_round_trip_and_listing(labeling, client_for) -> None:
     with pytest.raises(ApiClientError) as raised:
         alice.create_event(9999)
     assert (raised.value.status_code, raised.value.field) == (404, "dataset_id")
+    headers = {"Authorization": f"Bearer {labeling.client.api_key}"}
+    response = http.post(
+        "/api/v0/events",
+        json={"dataset_id": "x", "accuracy": -1, "run_time": "yesterday"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    fields = {d["field"] for d in error_of(response)["details"]}
+    assert fields == {"dataset_id", "accuracy", "run_time"}
+    later = datetime.now(UTC) + timedelta(days=1)
+    event = labeling.client.create_event(labeling.dataset.id, run_time=later)
+    assert event.run_time == later
 
 
 def test_only_the_event_owner_writes_its_tags(labeling, client_for) -> None:
@@ -101,18 +113,3 @@ def test_worker_job_check_when_compute_does_not_answer(
     finally:
         app.state.engine.dispose()
         app.state.auth.engine.dispose()
-
-
-def test_event_validation(labeling, http, error_of) -> None:
-    headers = {"Authorization": f"Bearer {labeling.client.api_key}"}
-    response = http.post(
-        "/api/v0/events",
-        json={"dataset_id": "x", "accuracy": -1, "run_time": "yesterday"},
-        headers=headers,
-    )
-    assert response.status_code == 422
-    fields = {d["field"] for d in error_of(response)["details"]}
-    assert fields == {"dataset_id", "accuracy", "run_time"}
-    later = datetime.now(UTC) + timedelta(days=1)
-    event = labeling.client.create_event(labeling.dataset.id, run_time=later)
-    assert event.run_time == later

@@ -120,7 +120,7 @@ def test_one_bad_row_rejects_the_whole_batch(labeling, http, error_of) -> None:
     assert labeling.client.tags_page(dataset=labeling.dataset.id).total == 0
 
 
-def test_event_tags_are_never_rewritten(labeling) -> None:
+def test_event_tags_are_never_rewritten(labeling, http, error_of) -> None:
     alice = labeling.client
     event = alice.create_event(labeling.dataset.id)
     alice.add_tags(event.id, [{"item": 0, "label": "cat"}])
@@ -134,9 +134,6 @@ def test_event_tags_are_never_rewritten(labeling) -> None:
     with pytest.raises(ApiClientError) as raised:
         alice.add_tags(9999, [{"item": 1, "label": "cat"}])
     assert raised.value.status_code == 404
-
-
-def test_batch_size_limit(labeling, http, error_of) -> None:
     http.app.state.settings.max_tags_per_request = 5
     event = labeling.client.create_event(labeling.dataset.id)
     response = http.post(
@@ -147,7 +144,7 @@ def test_batch_size_limit(labeling, http, error_of) -> None:
     assert response.status_code == 422 and error_of(response)["field"] == "tags"
 
 
-def test_tag_queries(labeling, client_for) -> None:
+def test_tag_queries(labeling, client_for, http, error_of) -> None:
     alice = labeling.client
     dataset_id = labeling.dataset.id
     old = alice.create_event(dataset_id, run_time=datetime(2026, 1, 1, tzinfo=UTC))
@@ -174,8 +171,6 @@ def test_tag_queries(labeling, client_for) -> None:
     # Someone the project is not shared with sees no tag.
     assert client_for("mallory", "user").tags_page().total == 0
 
-
-def test_tag_query_validation(labeling, http, error_of) -> None:
     headers = {"Authorization": f"Bearer {labeling.client.api_key}"}
     response = http.get("/api/v0/tags?min_confidence=2&item=-3&limit=0", headers=headers)
     assert response.status_code == 422
