@@ -68,6 +68,23 @@ class CurrentLabels:
                 locator=self.locator[position],
             )
 
+    def tuples(
+        self, names: dict[int, str], start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, str | None, str, float, int, str, str | None]]:
+        """Rows as (item, uri, label, confidence, event_id, tagger_id, locator), cheaply."""
+        stop = len(self) if stop is None else stop
+        events = self.event_id[start:stop].tolist()
+        return zip(
+            self.item[start:stop].tolist(),
+            self.uri[start:stop],
+            [names[class_id] for class_id in self.class_id[start:stop].tolist()],
+            self.confidence[start:stop].tolist(),
+            events,
+            [self.taggers[event] for event in events],
+            self.locator[start:stop],
+            strict=True,
+        )
+
     def labeled_items(self) -> np.ndarray:
         """Sorted indices of the items that carry at least one label."""
         return np.unique(self.item)

@@ -20,30 +20,21 @@ CHUNK_ROWS = 2000
 CHUNK_BYTES = 1 << 16
 
 
-def _records(current: CurrentLabels, names: dict[int, str]) -> Iterator[dict[str, Any]]:
-    for row in current.rows():
-        yield {
-            "item": row.item,
-            "uri": row.uri,
-            "label": names[row.class_id],
-            "confidence": row.confidence,
-            "event_id": row.event_id,
-            "tagger_id": row.tagger_id,
-            "locator": row.locator,
-        }
+def _chunks(current: CurrentLabels, names: dict[int, str]) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(current), CHUNK_ROWS):
+        yield list(current.tuples(names, start, start + CHUNK_ROWS))
 
 
 def csv_chunks(current: CurrentLabels, names: dict[int, str]) -> Iterator[str]:
     """One CSV line per (item, label), header first, in chunks of a few thousand lines."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for number, record in enumerate(_records(current, names), start=1):
-        writer.writerow({key: "" if value is None else value for key, value in record.items()})
-        if number % CHUNK_ROWS == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for chunk in _chunks(current, names):
+        writer.writerows(chunk)  # None is written as an empty field
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 
@@ -56,13 +47,12 @@ def json_chunks(
     """``{"dataset": ..., "classes": [...], "labels": [...]}`` written piece by piece."""
     yield '{"dataset": ' + json.dumps(dataset) + ', "classes": ' + json.dumps(classes)
     yield ', "labels": ['
-    parts: list[str] = []
-    for number, record in enumerate(_records(current, names)):
-        parts.append(("," if number else "") + json.dumps(record))
-        if len(parts) >= CHUNK_ROWS:
-            yield "".join(parts)
-            parts = []
-    yield "".join(parts) + "]}"
+    separator = ""
+    for chunk in _chunks(current, names):
+        records = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in chunk]
+        yield separator + json.dumps(records)[1:-1]
+        separator = ", "
+    yield "]}"
 
 
 def open_images(uri: str) -> Any:
