@@ -55,7 +55,6 @@ def _shift_slices(offset: Offsets, sizes: Sequence[int]) -> tuple[tuple[slice, .
     return tuple(dst), tuple(src)
 
 
-
 def _weight_matrix(weight: torch.Tensor) -> torch.Tensor:
     """(width, k, 3, 3[, 3]) -> (taps*width, k), row = tap * width + output channel."""
     width, k = weight.shape[:2]
@@ -90,13 +89,23 @@ def _uncombine_taps(dz: torch.Tensor, dg: torch.Tensor, dilation: int) -> None:
     spatial = dz.shape[1:]
     taps = tap_offsets(len(spatial), dilation)
     center = len(taps) // 2
-    dg.zero_()
     dg[center].copy_(dz)
     for index, offset in enumerate(taps):
-        slices = _shift_slices(offset, spatial) if index != center else None
-        if slices is not None:
-            dst, src = slices
-            dg[index][(slice(None), *src)] = dz[(slice(None), *dst)]
+        if index == center:
+            continue
+        slices = _shift_slices(offset, spatial)
+        if slices is None:
+            dg[index].zero_()
+            continue
+        dst, src = slices
+        dg[index][(slice(None), *src)] = dz[(slice(None), *dst)]
+        for axis, (kept, size) in enumerate(zip(src, spatial, strict=True)):
+            # zero only the border the shift leaves uncovered (the workspace is reused)
+            lead = (slice(None),) * (axis + 1)
+            if kept.start > 0:
+                dg[index][(*lead, slice(0, kept.start))] = 0
+            if kept.stop < size:
+                dg[index][(*lead, slice(kept.stop, size))] = 0
 
 
 def _workspace(like: torch.Tensor, blocks: Sequence[range], rows: int) -> torch.Tensor:
