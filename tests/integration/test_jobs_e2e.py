@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -65,10 +67,25 @@ def test_training_reports_epochs_in_order_and_registers_the_model(stack: Stack, 
                 "inputs": disks,
             }
         )
+        # Follow the live server-sent events while the job runs.
+        streamed: list[tuple[str, dict]] = []
+        follower = threading.Thread(
+            target=lambda: streamed.extend(
+                (kind, json.loads(data)) for kind, data in stack.client().events(job.id)
+            ),
+            daemon=True,
+        )
+        follower.start()
         done = wait_state(stack, job.id, {"completed", "failed", "canceled"}, timeout=180)
         assert done.state == "completed", done.error
         epochs = [m.epoch for m in client.metrics(job.id).items]
         assert epochs == [1, 2, 3]
+        follower.join(timeout=10)
+        assert [d["epoch"] for kind, d in streamed if kind == "metric"] == [1, 2, 3]
+        states = [d["state"] for kind, d in streamed if kind == "state"]
+        assert states[-1] == "completed" and "running" in states
+        progress = [d["progress"] for kind, d in streamed if kind == "progress"]
+        assert progress == sorted(progress) and progress[-1] == 1.0
         assert done.model_id is not None
         model = client.http.get(
             f"{stack.content_url}/api/v0/models/{done.model_id}",
