@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -141,8 +142,10 @@ def main() -> None:
         print(json.dumps(measure(args.child, batch, size, reps, args.threads)))
         return
     names = args.only or list(CONFIGS)
-    print(f"CPU, {args.threads} threads, batch {batch} x 1 x {size} x {size} "
-          f"(autoencoder at its input size), median of {reps}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"CPU ({os.cpu_count()} cores, load average {load}), {args.threads} threads, "
+          f"batch {batch} x 1 x {size} x {size} (autoencoder at its input size), "
+          f"median of {reps}")
     print(f"{'network':<18}{'params':>10}{'train img/s':>13}{'infer img/s':>13}"
           f"{'train CPU s/img':>17}{'infer CPU s/img':>17}{'peak RSS MB':>13}{'(base MB)':>11}")
     results = {}
@@ -169,8 +172,9 @@ def main() -> None:
         print(f"MSDNet-50 fast / plain: training x{train_ratio:.1f} (CPU time x{cpu_ratio:.1f}), "
               f"inference x{infer_ratio:.1f}, peak RSS {fast['rss_peak_mb']:.0f} MB vs "
               f"{plain['rss_peak_mb']:.0f} MB")
-    print("CPU s/img is process CPU time (all threads); wall-clock img/s drops when the "
-          "machine is shared.")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average at the end: {load}. CPU s/img is the process CPU time (all threads); "
+          "wall-clock img/s drops when the machine is shared.")
 
 
 if __name__ == "__main__":
