@@ -35,6 +35,9 @@ from workers.settings import WorkerSettings
 logger = logging.getLogger("mlex.worker.runner")
 
 PR_SET_PDEATHSIG = 1
+WORKER_SECRETS = frozenset(
+    {"MLEX_ADMIN_API_KEY", "MLEX_WORKER_API_KEY", "MLEX_CONTENT_API_KEY", "MLEX_API_KEY"}
+)
 _LIBC: Any = None
 try:
     _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -189,7 +192,9 @@ class JobRun:
                 "message": "run: " + shlex.join(command),
             }
         )
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MLEX_JOB_ID": self.job.id}
+        # The run gets what it needs in its spec, never the worker's own API keys.
+        env = {k: v for k, v in os.environ.items() if k not in WORKER_SECRETS}
+        env.update({"PYTHONUNBUFFERED": "1", "MLEX_JOB_ID": self.job.id})
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ from celery import Celery, Task
 
 from services.common.client import ApiClientError, BaseClient
 from services.compute.client import ComputeClient
+from services.compute.schemas import JobFinish
 from workers.broker import TASK_NAME, RunJobMessage
 from workers.runner import JobRun
 from workers.settings import WorkerSettings
@@ -47,8 +48,6 @@ def execute(message: RunJobMessage, worker: str, settings: WorkerSettings) -> st
                 finish = run.execute()
             except Exception as error:  # report it rather than leave the job running
                 logger.exception("job %s crashed the runner", message.job_id)
-                from services.compute.schemas import JobFinish
-
                 finish = JobFinish(worker=worker, state="failed", error=f"worker error: {error}")
             if finish is None:
                 return f"job {message.job_id} canceled"
@@ -59,7 +58,9 @@ def execute(message: RunJobMessage, worker: str, settings: WorkerSettings) -> st
             labels.close()
 
 
-def _report_finish(api: ComputeClient, job_id: str, finish: Any, patience: float = 120.0) -> None:
+def _report_finish(
+    api: ComputeClient, job_id: str, finish: JobFinish, patience: float = 120.0
+) -> None:
     """Report how a run ended, retrying while MLExCompute restarts (the run is not redone)."""
     deadline = time.monotonic() + patience
     delay = 0.5

@@ -152,7 +152,8 @@ def report_events(session: Session, job_id: str, batch: EventBatch, log_limit: i
                 )
             )
         elif event.type == "log":
-            append_log(session, job, str(payload.get("message", "")), str(payload.get("level")))
+            level = str(payload.get("level") or "info")
+            append_log(session, job, str(payload.get("message", "")), level)
         elif event.type == "artifact":
             artifacts = dict(results.get("artifacts") or {})
             artifacts[str(payload.get("name"))] = payload.get("uri")
