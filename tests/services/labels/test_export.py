@@ -109,3 +109,27 @@ def test_export_errors(labeling, http, error_of) -> None:
     with pytest.raises(ApiClientError) as raised:
         labeling.client.export(labeling.dataset.id, "zip")
     assert (raised.value.status_code, raised.value.field) == (422, "uri")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_export_zip_from_a_tiled_node(labeling, tiled_in_process, monkeypatch) -> None:
+    import tifffile
+
+    tiled = tiled_in_process
+    monkeypatch.setenv("MLEX_TILED_API_KEY", tiled.api_key)  # the key the service reads with
+    alice = labeling.client
+    dataset = alice.create_dataset("beamline", "stack", tiled.uri("data/root/stack"))
+    assert (dataset.type, dataset.item_count) == ("tiled", 5)
+    event = alice.create_event(dataset.id)
+    alice.add_tags(event.id, [{"item": 1, "label": "cat"}, {"item": 4, "label": "dog"}])
+
+    archive = zipfile.ZipFile(io.BytesIO(alice.export(dataset.id, "zip")))
+    assert sorted(n for n in archive.namelist() if n.endswith(".png")) == [
+        "cat/000001.png",
+        "dog/000004.png",
+    ]
+    stack = tifffile.imread(tiled.data_root / "stack.tif")
+    image = np.asarray(Image.open(io.BytesIO(archive.read("dog/000004.png"))))
+    assert image.shape == stack[4].shape
+    # 12-bit data stretched to 8 bits: the brightest pixel is white, the darkest black.
+    assert image.flat[stack[4].argmax()] == 255 and image.flat[stack[4].argmin()] == 0
