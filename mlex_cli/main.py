@@ -31,6 +31,17 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
+class _PassThroughParser(_Parser):
+    """A sub-command parser that hands every argument to the part it starts."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        namespace = namespace or argparse.Namespace()
+        namespace.args = list(args or [])
+        return namespace, []
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -80,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "args", nargs=argparse.REMAINDER, help="worker options, e.g. --queues gpu,cpu"
     )
+    worker.__class__ = _PassThroughParser
 
     frontends = sub.add_parser("frontends", help="run the web front-ends")
     frontends.add_argument("--port", type=_port, default=DEFAULT_PORTS["frontends"])
@@ -108,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="write the synthetic demo data sets into Tiled")
     demo.add_argument("args", nargs=argparse.REMAINDER)
+    demo.__class__ = _PassThroughParser
     return parser
 
 
