@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+
+from services.common.page import Page
+
+__all__ = ["MAX_LIMIT", "Page", "PageDep", "PageParams", "page_params", "paginate"]
 
 T = TypeVar("T")
 
 MAX_LIMIT = 1000
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list."""
-
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
 
 
 @dataclass(frozen=True)
