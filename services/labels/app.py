@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.common.app import ServiceDefinition, create_service_app
+from services.labels.current import CurrentLabelsCache
 from services.labels.routes import classes, datasets, events, projects, tags
 from services.labels.settings import LabelsSettings, get_settings
 
@@ -42,4 +43,6 @@ def create_app(settings: LabelsSettings | None = None) -> FastAPI:
             tags.router,
         ],
     )
-    return create_service_app(definition, settings or get_settings())
+    app = create_service_app(definition, settings or get_settings())
+    app.state.current_labels = CurrentLabelsCache()
+    return app

@@ -6,15 +6,17 @@ time, then highest event id: a label row keeps the class, an unlabel row drops i
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.labels.models import TaggingEvent
+from services.labels.models import Tag, TaggingEvent
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,54 @@ def current_labels(
         locator=[rows[i][6] for i in winners],
         taggers={int(row[0]): row[1] for row in chosen},
     )
+
+
+class CurrentLabelsCache:
+    """The last few resolved data sets, so paging through 100,000 items resolves them once.
+
+    An entry is keyed by what could change the answer: the data set, the filters, the newest
+    tag id and the number of tags (tags are only appended) and the project's class ids
+    (deleting a class deletes its tags). Events never change once written.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], CurrentLabels] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def resolve(
+        self,
+        session: Session,
+        dataset_id: int,
+        class_ids: Sequence[int],
+        taggers: Sequence[str] | None = None,
+        events: Sequence[int] | None = None,
+    ) -> CurrentLabels:
+        """Current labels of a data set, from the cache when nothing was written since."""
+        # The count as well as the newest id: on PostgreSQL a writer holding lower ids may
+        # commit after one holding higher ids.
+        newest, count = session.execute(
+            select(func.max(Tag.id), func.count()).where(Tag.dataset_id == dataset_id)
+        ).one()
+        key = (
+            dataset_id,
+            tuple(sorted(taggers or ())),
+            tuple(sorted(events or ())),
+            newest,
+            count,
+            tuple(sorted(class_ids)),
+        )
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        current = current_labels(session, dataset_id, taggers, events)
+        with self._lock:
+            self._entries[key] = current
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return current
 
 
 def _tag_rows(session: Session, dataset_id: int) -> list[tuple[Any, ...]]:

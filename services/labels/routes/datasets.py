@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from services.common.auth.store import Principal
 from services.common.db import read_only
@@ -89,6 +90,7 @@ def get_dataset(
 )
 def current_labels(
     dataset_id: DatasetId,
+    request: Request,
     session: SessionDep,
     principal: CurrentUser,
     page: PageDep,
@@ -99,7 +101,7 @@ def current_labels(
     dataset = readable_dataset(session, principal, dataset_id)
     classes = store.project_classes(session, dataset.project_id)
     names = {label_class.id: label_class.name for label_class in classes}
-    current = resolve.current_labels(session, dataset.id, tagger, event)
+    current = _resolve(request, session, dataset.id, [c.id for c in classes], tagger, event)
     total, start, stop = current.item_page(page.offset, page.limit)
     grouped: dict[int, ItemLabels] = {}
     for row in current.rows(start, stop):
@@ -136,6 +138,7 @@ def current_labels(
 )
 def unlabeled(
     dataset_id: DatasetId,
+    request: Request,
     session: SessionDep,
     principal: CurrentUser,
     page: PageDep,
@@ -144,10 +147,24 @@ def unlabeled(
 ) -> dict:
     read_only(session)
     dataset = readable_dataset(session, principal, dataset_id)
-    current = resolve.current_labels(session, dataset.id, tagger, event)
+    classes = store.project_classes(session, dataset.project_id)
+    current = _resolve(request, session, dataset.id, [c.id for c in classes], tagger, event)
     free = resolve.unlabeled_items(dataset.item_count, current)
     chosen = free[page.offset : page.offset + page.limit]
     return {"items": chosen.tolist(), "total": int(free.size), **_page(page)}
+
+
+def _resolve(
+    request: Request,
+    session: Session,
+    dataset_id: int,
+    class_ids: list[int],
+    taggers: list[str] | None,
+    events: list[int] | None,
+) -> resolve.CurrentLabels:
+    """Current labels through the app's cache."""
+    cache: resolve.CurrentLabelsCache = request.app.state.current_labels
+    return cache.resolve(session, dataset_id, class_ids, taggers, events)
 
 
 def _page(page: PageParams) -> dict[str, int]:
@@ -172,6 +189,7 @@ def _page(page: PageParams) -> dict[str, int]:
 )
 def export(
     dataset_id: DatasetId,
+    request: Request,
     session: SessionDep,
     principal: CurrentUser,
     format: Annotated[ExportFormat, Query(description="csv, json or zip")] = "csv",  # noqa: A002
@@ -183,7 +201,7 @@ def export(
     public = store.dataset_public(dataset, store.project_name(session, dataset.project_id))
     classes = store.project_classes(session, dataset.project_id)
     names = {label_class.id: label_class.name for label_class in classes}
-    current = resolve.current_labels(session, dataset_id, tagger, event)
+    current = _resolve(request, session, dataset_id, list(names), tagger, event)
     session.close()  # the rows are in memory; free the connection while streaming
     filename = f"{public.name}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

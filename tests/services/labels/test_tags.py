@@ -38,6 +38,11 @@ def test_multi_label_items(labeling) -> None:
     assert alice.unlabeled(labeling.dataset.id).items == [1, 2, 3, 5, 6, 7, 8, 9]
     later = alice.unlabeled(labeling.dataset.id, offset=6, limit=5)
     assert (later.items, later.total) == ([8, 9], 8)
+    # A write after a read shows at once (resolved labels are cached between writes).
+    alice.add_tags(alice.create_event(labeling.dataset.id).id, [{"item": 9, "label": "cat"}])
+    assert labels_by_item(alice.current_labels(labeling.dataset.id))[9] == ["cat"]
+    alice.delete_class("beamline", "bird", cascade=True)
+    assert 4 not in labels_by_item(alice.current_labels(labeling.dataset.id))
 
 
 def test_current_label_after_three_events(labeling) -> None:
