@@ -114,6 +114,20 @@ class TiledArrayDataset(ArrayDataset):
         super().__init__(uri, node)
         self.node = node
         self.metadata = dict(node.metadata)
+        chunks = node.chunks
+        # One chunk per slice: the block endpoint serves a slice about twice as fast.
+        self._block_per_item = (
+            not self._single
+            and len(chunks) >= 3
+            and all(size == 1 for size in chunks[0])
+            and all(len(sizes) == 1 for sizes in chunks[1:])
+        )
+
+    def _read_item(self, index: int) -> np.ndarray:
+        if self._block_per_item:
+            block = (index,) + (0,) * (len(self.node.chunks) - 1)
+            return np.asarray(self.node.read_block(block)).reshape(self.item_shape)
+        return super()._read_item(index)
 
 
 def _describe(error: Exception) -> str:
