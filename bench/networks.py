@@ -142,17 +142,16 @@ def main() -> None:
         print(json.dumps(measure(args.child, batch, size, reps, args.threads)))
         return
     names = args.only or list(CONFIGS)
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"CPU ({os.cpu_count()} cores, load average {load}), {args.threads} threads, "
-          f"batch {batch} x 1 x {size} x {size} (autoencoder at its input size), "
-          f"median of {reps}")
-    print(f"{'network':<18}{'params':>10}{'train img/s':>13}{'infer img/s':>13}"
-          f"{'train CPU s/img':>17}{'infer CPU s/img':>17}{'peak RSS MB':>13}{'(base MB)':>11}")
     # Idle OpenMP threads sleep instead of spinning: on a shared CPU spinning threads burn the
     # time slices the working ones need (x10 slower steps seen on a loaded 2-core machine).
     environment = {**os.environ}
     environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    print(f"OMP_WAIT_POLICY={environment['OMP_WAIT_POLICY']}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"CPU ({os.cpu_count()} cores, load average {load}), {args.threads} threads, "
+          f"batch {batch} x 1 x {size} x {size} (autoencoder at its input size), "
+          f"median of {reps}, OMP_WAIT_POLICY={environment['OMP_WAIT_POLICY']}")
+    print(f"{'network':<18}{'params':>10}{'train img/s':>13}{'infer img/s':>13}"
+          f"{'train CPU s/img':>17}{'infer CPU s/img':>17}{'peak RSS MB':>13}{'(base MB)':>11}")
     results = {}
     for name in names:
         command = [sys.executable, "-m", "bench.networks", "--child", name,
