@@ -1,21 +1,29 @@
 """Dimension reduction of feature vectors: PCA (scikit-learn) and UMAP (umap-learn).
 
-UMAP's numba kernels compile on first use (tens of seconds). :func:`configure_numba_cache`
-points numba at an on-disk cache before umap is imported, and a worker calls
-:func:`warm_up_umap` once at start so that jobs do not pay the compilation.
+UMAP's numba kernels compile on first use (tens of seconds). They are cached on disk (see
+:mod:`algorithms.latent.numba_cache`), so only the first process on a machine pays; a worker
+calls :func:`warm_up_umap` once at start so that even the first job does not.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from algorithms.errors import InputDataError, ParameterError
+from algorithms.latent.numba_cache import configure_numba_cache, numba_caching
+
+__all__ = [
+    "Reduction",
+    "check_vectors",
+    "configure_numba_cache",
+    "pca_reduce",
+    "umap_reduce",
+    "warm_up_umap",
+]
 
 
 @dataclass(frozen=True)
@@ -26,34 +34,14 @@ class Reduction:
     info: dict[str, Any]
 
 
-def numba_cache_dir() -> Path:
-    """Where numba caches compiled code: ``$MLEX_HOME/cache/numba`` or ~/.cache/mlex/numba."""
-    home = os.environ.get("MLEX_HOME")
-    base = Path(home) / "cache" if home else Path.home() / ".cache" / "mlex"
-    return base / "numba"
-
-
-def configure_numba_cache() -> str:
-    """Set ``NUMBA_CACHE_DIR`` (unless already set) and create it; returns the folder.
-
-    Must run before numba or umap is imported to take effect.
-    """
-    folder = os.environ.get("NUMBA_CACHE_DIR")
-    if not folder:
-        folder = str(numba_cache_dir())
-        os.environ["NUMBA_CACHE_DIR"] = folder
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _umap_class() -> Any:
     """umap.UMAP, imported without TensorFlow (ParametricUMAP is not used here)."""
-    configure_numba_cache()
     if "umap" not in sys.modules:
         # umap/__init__ imports parametric_umap, which imports TensorFlow (seconds, memory);
         # a None entry makes that import fail fast, and umap falls back to a placeholder.
         sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
-    from umap.umap_ import UMAP
+    with numba_caching():
+        from umap.umap_ import UMAP
 
     return UMAP
 
@@ -120,7 +108,8 @@ def umap_reduce(
         random_state=seed,
         n_jobs=1 if seed is not None else -1,
     )
-    embedding = np.asarray(reducer.fit_transform(vectors), dtype=np.float32)
+    with numba_caching():  # kernels umap builds while fitting are cached too
+        embedding = np.asarray(reducer.fit_transform(vectors), dtype=np.float32)
     return Reduction(embedding, {"n_neighbors": neighbors})
 
 

@@ -111,3 +111,33 @@ def test_load_vectors_from_tables_arrays_and_images(tmp_path: Path) -> None:
     assert error.value.field == "data_uri"
     with pytest.raises(InputDataError):
         load_vectors(str(tmp_path / "absent.parquet"))
+
+
+def test_numba_caching_defaults_cache_on_and_restores_numba(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    import numba
+
+    from algorithms.latent.numba_cache import numba_caching
+
+    (tmp_path / "h3_kernels.py").write_text(
+        "import numba\n\n\n"
+        "@numba.njit\ndef add_one(x):\n    return x + 1\n\n\n"
+        "@numba.njit(fastmath=True)\ndef add_two(x):\n    return x + 2\n\n\n"
+        "@numba.njit(cache=False)\ndef add_three(x):\n    return x + 3\n"
+    )
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    original = numba.njit
+    spec = importlib.util.spec_from_file_location("h3_kernels", tmp_path / "h3_kernels.py")
+    module = importlib.util.module_from_spec(spec)
+    with numba_caching():
+        assert numba.njit is not original
+        spec.loader.exec_module(module)
+        exec_defined = numba.njit(eval("lambda x: x * 2"))  # no file: compiled uncached
+    assert numba.njit is original
+    assert type(module.add_one._cache).__name__ == "FunctionCache"
+    assert type(module.add_two._cache).__name__ == "FunctionCache"
+    assert type(module.add_three._cache).__name__ == "NullCache"
+    assert (module.add_one(1), module.add_two(1), exec_defined(2)) == (2, 3, 4)
