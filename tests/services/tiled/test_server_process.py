@@ -64,6 +64,10 @@ def test_results_survive_a_restart(tiled_server: TiledServer) -> None:
 
 
 def test_wrong_api_key_is_refused(tiled_server: TiledServer) -> None:
+    import httpx
+
+    assert httpx.get(f"{tiled_server.uri}/api/v1/").status_code == 200  # health, no key
+    assert httpx.get(f"{tiled_server.uri}/api/v1/metadata/data/root").status_code == 401
     with pytest.raises(RemoteDataError, match="refused the API key"):
         open_dataset(f"{tiled_server.uri}/data/root/stack", api_key="wrongkey123")
 
