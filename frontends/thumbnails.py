@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,8 @@ TRANSFORMS = ("none", "percentile", "log")
 FORMATS = {"png": "image/png", "webp": "image/webp"}
 DEFAULT_SIZE = 128
 MAX_SIZE = 1024
+# Open data sets are reopened after this long, so new files and finished results show up.
+DATASET_TTL_S = 60.0
 # Display ranges are fitted on thumbnails of this size: fast, and close to the full-size range.
 FIT_SIZE = 256
 
@@ -123,6 +127,18 @@ def encode_image(image: np.ndarray, size: int, image_format: str) -> bytes:
     return buffer.getvalue()
 
 
+def in_progress(dataset: ImageDataset) -> bool:
+    """True for a result still being written (its metadata says ``complete: false``)."""
+    metadata = getattr(dataset, "metadata", None)
+    if metadata is None and dataset.uri.endswith(".npy") and not dataset.uri.startswith("http"):
+        sidecar = Path(dataset.uri[: -len(".npy")] + ".json")
+        try:
+            metadata = json.loads(sidecar.read_text()) if sidecar.exists() else None
+        except (OSError, ValueError):
+            metadata = None
+    return isinstance(metadata, dict) and metadata.get("complete") is False
+
+
 class ThumbnailService:
     """Opens data sets, fits display ranges and renders cached thumbnails.
 
@@ -158,16 +174,19 @@ class ThumbnailService:
             return self._locks.setdefault(key, threading.Lock())
 
     def dataset(self, uri: str) -> ImageDataset:
-        """The open data set (opened once, shared by threads)."""
-        dataset = self._datasets.get(uri)
-        if dataset is None:
-            with self._lock_for(("dataset", uri)):
-                dataset = self._datasets.get(uri)
-                if dataset is None:
-                    api_key = self.api_key or default_api_key()
-                    dataset = open_dataset(uri, api_key=api_key, roots=self.roots)
-                    self._datasets.put(uri, dataset)
-        return dataset
+        """The open data set, shared by threads; results still being written are not kept."""
+        entry = self._datasets.get(uri)
+        if entry is not None and time.monotonic() - entry[1] < DATASET_TTL_S:
+            return entry[0]
+        with self._lock_for(("dataset", uri)):
+            entry = self._datasets.get(uri)
+            if entry is not None and time.monotonic() - entry[1] < DATASET_TTL_S:
+                return entry[0]
+            api_key = self.api_key or default_api_key()
+            dataset = open_dataset(uri, api_key=api_key, roots=self.roots)
+            if not in_progress(dataset):
+                self._datasets.put(uri, (dataset, time.monotonic()))
+            return dataset
 
     def percentiles(self, uri: str, transform: str) -> Percentiles | None:
         """The data set's display range for ``transform`` (fitted once)."""
@@ -207,6 +226,14 @@ class ThumbnailService:
             return data
         dataset = self.dataset(uri)
         image = dataset.thumbnail(index, size)
+        if in_progress(dataset):
+            # Unfinished slices change: scale this image on its own and keep nothing.
+            if dataset.is_colour and dataset.dtype == np.uint8:
+                return encode_image(image, size, image_format)
+            prepared = log_transform(image) if transform == "log" else image
+            low, high = (0.0, 100.0) if transform == "none" else (1.0, 99.0)
+            percentiles = fit_percentiles(np.asarray(prepared), low=low, high=high)
+            return encode_image(to_uint8(image, transform, percentiles), size, image_format)
         if dataset.is_colour and dataset.dtype == np.uint8:
             pixels = image
         else:

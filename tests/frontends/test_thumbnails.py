@@ -160,3 +160,20 @@ def test_front_end_server_mounts_thumbnails_and_landing_page(
     assert landing.status_code == 200 and b"<title>MLEx</title>" in landing.data
     assert layout.status_code == 200
     assert thumbnail.status_code == 200 and _image(thumbnail.data).size[0] == 40
+
+
+def test_results_being_written_are_not_cached(tmp_path: Path) -> None:
+    from algorithms.data import ResultsWriter
+
+    handle = ResultsWriter(str(tmp_path / "results"), "job").create_array("p", (2, 16, 16), "f4")
+    service = ThumbnailService(cache_dir=tmp_path / "cache", roots=[tmp_path])
+    ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (16, 1))
+    handle.write_slices(0, ramp)
+
+    partial = service.thumbnail(handle.uri, 1, 16)  # slice 1 not written yet: all zeros
+    handle.write_slices(1, ramp)
+    finished = service.thumbnail(handle.uri, 1, 16)
+
+    assert np.asarray(_image(partial)).max() == 0
+    assert np.asarray(_image(finished)).max() == 255
+    assert service.thumbnail(handle.uri, 1, 16) is finished  # complete now: cached
