@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from algorithms.classical.arrays import as_stack
 from algorithms.classical.features import Dimensions, features_at, iter_feature_blocks
-from algorithms.classical.random_forest import as_stack
 from algorithms.errors import ParameterError
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from algorithms.classical.arrays import as_stack, labels_in_memory
 from algorithms.classical.features import (
     FEATURE_NAMES,
     Dimensions,
@@ -24,7 +25,7 @@ from algorithms.classical.features import (
     iter_feature_blocks,
 )
 from algorithms.errors import InputDataError, ParameterError
-from algorithms.spec import UNLABELED, UNLABELED_STORED
+from algorithms.spec import UNLABELED
 
 MODEL_FILE = "random_forest.joblib"
 ClassWeight = Literal["balanced", "none"]
@@ -40,28 +41,6 @@ class PixelClassifier:
     dimensions: Dimensions
     n_classes: int  # probability channels: class k is channel k (0..n_classes-1)
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def labels_in_memory(labels: np.ndarray) -> np.ndarray:
-    """Labels as int16 with unlabeled pixels as ``UNLABELED`` (stored 255 converted)."""
-    labels = np.asarray(labels)
-    if labels.dtype == np.uint8:
-        return np.where(labels == UNLABELED_STORED, UNLABELED, labels).astype(np.int16)
-    labels = labels.astype(np.int16)
-    labels[labels == UNLABELED_STORED] = UNLABELED
-    return labels
-
-
-def as_stack(images: np.ndarray) -> np.ndarray:
-    """A 2D image, stack or volume as float32 (N, Y, X); colour channels are averaged."""
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[np.newaxis]
-    elif images.ndim == 4:
-        images = images.mean(axis=-1)
-    if images.ndim != 3:
-        raise InputDataError(f"expected 2D images or a volume, got shape {images.shape}", "data")
-    return images.astype(np.float32, copy=False)
 
 
 def train_pixel_classifier(

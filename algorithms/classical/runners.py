@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from algorithms.classical.arrays import as_stack, labels_in_memory
 from algorithms.classical.cards import KMeansParameters, RandomForestParameters, ThresholdParameters
-from algorithms.classical.random_forest import as_stack
 from algorithms.errors import InputDataError, ParameterError
 from algorithms.events import EventEmitter
-from algorithms.spec import UNLABELED, UNLABELED_STORED, JobSpec
+from algorithms.spec import UNLABELED, JobSpec
 
 PARAMETERS_FILE = "parameters.json"
 
@@ -54,8 +54,8 @@ def _read_labels(spec: JobSpec, shape: tuple[int, ...]) -> np.ndarray:
         raise InputDataError(
             f"labels of shape {stored.shape} do not match the images {shape}", "labels_uri"
         )
-    labels = stored.astype(np.int16)
-    labels[(stored == UNLABELED_STORED) | (labels < 0)] = UNLABELED
+    labels = labels_in_memory(stored)
+    labels[labels < 0] = UNLABELED
     return labels
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-from algorithms.classical.random_forest import as_stack
+from algorithms.classical.arrays import as_stack
 from algorithms.errors import ParameterError
 
 ThresholdMethod = Literal["otsu", "li", "yen", "value"]

@@ -43,9 +43,10 @@ def test_3d_features_segment_a_volume(two_phase: TwoPhase) -> None:
 def test_stored_labels_and_save_load_round_trip(two_phase: TwoPhase, tmp_path) -> None:
     stored = np.where(two_phase.labels == UNLABELED, UNLABELED_STORED, two_phase.labels)
     classifier = train_pixel_classifier(
-        two_phase.images[:2], stored[:2].astype(np.uint8), max_training_pixels=2000, **FAST
+        two_phase.images[:2], stored[:2].astype(np.uint8), max_training_pixels=300, **FAST
     )
-    assert classifier.info["training_pixels"] == 2000
+    assert classifier.info["training_pixels"] == 300
+    assert classifier.info["classes"] == [0, 1] and classifier.n_classes == 2
     path = save_classifier(classifier, tmp_path / "model")
     loaded = load_classifier(tmp_path / "model")
     assert path.is_file()
