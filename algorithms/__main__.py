@@ -7,9 +7,14 @@ failed, 2 bad usage, spec or parameters.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
+
+# OpenMP threads that spin while waiting starve each other on shared CPUs (MSDNet trains ~25x
+# slower with the default policy on a busy 2-core host); must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import json
 import sys
 import traceback
 from typing import NoReturn
