@@ -200,22 +200,33 @@ class ThumbnailService:
                     self._ranges.put(key, cached)
         return cached[0]
 
+    def default_transform(self, uri: str) -> str:
+        """The transform a data set asks for in its metadata, else ``percentile``."""
+        metadata = getattr(self.dataset(uri), "metadata", None) or {}
+        transform = metadata.get("transform")
+        return transform if transform in TRANSFORMS else "percentile"
+
     def thumbnail(
         self,
         uri: str,
         index: int,
         size: int = DEFAULT_SIZE,
-        transform: str = "percentile",
+        transform: str | None = None,
         image_format: str = "png",
     ) -> bytes:
-        """Encoded thumbnail bytes of item ``index``."""
+        """Encoded thumbnail bytes of item ``index``.
+
+        Args:
+            transform: ``none``, ``percentile`` or ``log``; None takes the data set's own
+                (``transform`` in its metadata, e.g. ``log`` for scattering data) or percentile.
+        """
         if not 1 <= size <= MAX_SIZE:
             raise ParameterError("size", f"must be between 1 and {MAX_SIZE}")
-        if transform not in TRANSFORMS:
+        if transform is not None and transform not in TRANSFORMS:
             raise ParameterError("transform", f"must be one of {', '.join(TRANSFORMS)}")
         if image_format not in FORMATS:
             raise ParameterError("format", f"must be one of {', '.join(FORMATS)}")
-        key = (uri, int(index), size, transform, image_format)
+        key = (uri, int(index), size, transform or "auto", image_format)
         cached = self.images.get(key)
         if cached is not None:
             return cached
@@ -225,6 +236,8 @@ class ThumbnailService:
             self.images.put(key, data)
             return data
         dataset = self.dataset(uri)
+        if transform is None:
+            transform = self.default_transform(uri)
         image = dataset.thumbnail(index, size)
         if in_progress(dataset):
             # Unfinished slices change: scale this image on its own and keep nothing.
@@ -280,7 +293,7 @@ def thumbnails_blueprint(service: ThumbnailService | None = None) -> Any:
             index = _int_arg(args, "index", 0)
             size = _int_arg(args, "size", DEFAULT_SIZE)
             image_format = args.get("format") or _preferred_format(flask.request)
-            transform = args.get("transform", "percentile")
+            transform = args.get("transform") or None
             data = service.thumbnail(uri, index, size, transform, image_format)
         except Exception as error:
             for error_type, status in ERROR_STATUS:

@@ -177,3 +177,20 @@ def test_results_being_written_are_not_cached(tmp_path: Path) -> None:
     assert np.asarray(_image(partial)).max() == 0
     assert np.asarray(_image(finished)).max() == 255
     assert service.thumbnail(handle.uri, 1, 16) is finished  # complete now: cached
+
+
+def test_tiled_data_set_chooses_its_own_transform(tiled_in_process: Any) -> None:
+    from algorithms.data import ResultsWriter
+
+    tiled = tiled_in_process
+    counts = np.random.default_rng(0).poisson(3.0, (2, 32, 32)).astype(np.float32) ** 3
+    uri = ResultsWriter(tiled.uri("results"), "thumbs", tiled.api_key).write_array(
+        "scattering", counts, {"transform": "log"}
+    )
+    service = ThumbnailService(roots=[], api_key=tiled.api_key)
+
+    chosen = service.thumbnail(uri, 1, 32)
+
+    assert service.default_transform(uri) == "log"
+    assert chosen == service.thumbnail(uri, 1, 32, "log")
+    assert chosen != service.thumbnail(uri, 1, 32, "percentile")
