@@ -20,6 +20,8 @@ from algorithms.events import EventEmitter
 from algorithms.spec import UNLABELED, JobSpec
 
 PARAMETERS_FILE = "parameters.json"
+# Data-set-wide fits (k-means centres, automatic thresholds) use this many evenly spaced images.
+FIT_IMAGES = 32
 
 
 def _announce(events: EventEmitter, name: str, uri: str) -> None:
@@ -198,16 +200,42 @@ def _stream_predictions(
             yield start + first, start + last, block_mask, block_probabilities
 
 
+def _sample_images(dataset: Any) -> np.ndarray:
+    """Up to ``FIT_IMAGES`` evenly spaced images: what data-set-wide fits are computed on."""
+    count = len(dataset)
+    indices = np.unique(np.linspace(0, count - 1, min(count, FIT_IMAGES)).round().astype(int))
+    return as_stack(np.stack([dataset[int(i)] for i in indices]))
+
+
+def _image_blocks(dataset: Any, bytes_per_pixel: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, images)`` for consecutive blocks of a data set, read one block at a time."""
+    from algorithms.classical.features import BLOCK_BYTES
+
+    count = len(dataset)
+    pixels = int(np.prod(dataset.shape[1:3]))
+    block = max(1, BLOCK_BYTES // (bytes_per_pixel * pixels))
+    for start in range(0, count, block):
+        yield start, as_stack(dataset.read_slices(start, min(start + block, count)))
+
+
 def run_kmeans(
     spec: JobSpec, params: KMeansParameters, step: str, events: EventEmitter
 ) -> dict[str, Any]:
-    """Cluster the pixels of the data set and write the label mask."""
+    """Cluster the pixels of the data set and write the label mask.
+
+    In 2D mode the centres are fitted on up to ``FIT_IMAGES`` evenly spaced images and the data
+    set is then labeled block by block; in 3D mode the volume is read whole.
+    """
+    from algorithms.classical.features import feature_count
     from algorithms.classical.kmeans import fit_pixel_clusters, iter_cluster_masks
 
-    images = _read_images(spec)
-    events.progress(0.1, f"read {images.shape[0]} images; fitting {params.n_clusters} clusters")
+    dataset = _open_dataset(spec)
+    count, spatial = len(dataset), tuple(dataset.shape[1:3])
+    volume = as_stack(dataset.read()) if params.dimensions == "3d" else None
+    sample = volume if volume is not None else _sample_images(dataset)
+    events.progress(0.1, f"fitting {params.n_clusters} clusters on {len(sample)} images")
     clusters = fit_pixel_clusters(
-        images,
+        sample,
         n_clusters=params.n_clusters,
         max_iter=params.max_iter,
         features=params.features,
@@ -218,11 +246,16 @@ def run_kmeans(
     )
     intensities = [float(v) for v in clusters.cluster_intensity]
     writer = _writer(spec, {"cluster_mean_intensity": intensities})
-    mask = writer.create_array("mask", images.shape, np.uint8, {"kind": "mask"})
-    count = images.shape[0]
-    for start, stop, block in iter_cluster_masks(clusters, images):
-        mask.write_slices(start, block)
-        events.progress(0.3 + 0.7 * stop / count, f"{stop}/{count} images")
+    mask = writer.create_array("mask", (count, *spatial), np.uint8, {"kind": "mask"})
+    if volume is not None:
+        blocks: Any = [(0, volume)]
+    else:
+        channels = feature_count(params.sigmas, params.features, 2)
+        blocks = _image_blocks(dataset, 4 * channels)
+    for offset, images in blocks:
+        for start, stop, block in iter_cluster_masks(clusters, images):
+            mask.write_slices(offset + start, block)
+            events.progress(0.3 + 0.7 * (offset + stop) / count, f"{offset + stop}/{count} images")
     _announce(events, "mask", mask.uri)
     return {
         "outputs": {"mask": mask.uri},
@@ -235,21 +268,38 @@ def run_kmeans(
 def run_threshold(
     spec: JobSpec, params: ThresholdParameters, step: str, events: EventEmitter
 ) -> dict[str, Any]:
-    """Threshold the data set and write the binary mask."""
-    from algorithms.classical.threshold import threshold_segment
+    """Threshold the data set block by block and write the binary mask.
 
-    images = _read_images(spec)
-    masks, thresholds = threshold_segment(
-        images, params.method, params.value, params.invert, params.per_image
-    )
-    events.progress(0.7, f"threshold {thresholds[0]:.6g}" if len(thresholds) == 1 else None)
-    writer = _writer(spec, {"thresholds": thresholds[:1000]})
-    uri = writer.write_array("mask", masks, {"kind": "mask"})
-    _announce(events, "mask", uri)
-    events.progress(1.0, "done")
-    summary: dict[str, Any] = {"outputs": {"mask": uri}, "classes": 2, "results_uri": writer.uri}
-    if len(thresholds) == 1:
-        summary["threshold"] = thresholds[0]
+    An automatic data-set threshold is computed on up to ``FIT_IMAGES`` evenly spaced images.
+    """
+    from algorithms.classical.threshold import threshold_segment, threshold_value
+
+    dataset = _open_dataset(spec)
+    count, spatial = len(dataset), tuple(dataset.shape[1:3])
+    shared = None
+    if not params.per_image or params.method == "value":
+        shared = threshold_value(_sample_images(dataset), params.method, params.value)
+        events.progress(0.1, f"threshold {shared:.6g}")
+    writer = _writer(spec, {"threshold": shared} if shared is not None else {})
+    mask = writer.create_array("mask", (count, *spatial), np.uint8, {"kind": "mask"})
+    thresholds: list[float] = []
+    for start, images in _image_blocks(dataset, 4):
+        if shared is None:
+            block, used = threshold_segment(images, params.method, None, params.invert, True)
+            thresholds.extend(used)
+        else:
+            block, _ = threshold_segment(images, "value", shared, params.invert)
+        mask.write_slices(start, block)
+        stop = start + len(images)
+        events.progress(0.1 + 0.9 * stop / count, f"{stop}/{count} images")
+    _announce(events, "mask", mask.uri)
+    summary: dict[str, Any] = {
+        "outputs": {"mask": mask.uri},
+        "classes": 2,
+        "results_uri": writer.uri,
+    }
+    if shared is not None:
+        summary["threshold"] = shared
     else:
         summary["thresholds"] = thresholds
     return summary

@@ -139,3 +139,29 @@ def test_kmeans_entry_point_on_a_folder_of_images(two_phase: TwoPhase, tmp_path:
     mask = np.load(events[-1]["outputs"]["mask"])
     assert mask.shape == (6, 64, 64)
     assert pore_f1(mask == 0, two_phase.truth) >= 0.9
+
+
+def test_kmeans_and_threshold_stream_blocks_and_fit_on_a_sample(
+    two_phase: TwoPhase,
+    data_files: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Fit on 3 of the 6 images and read them back two at a time.
+    monkeypatch.setattr("algorithms.classical.runners.FIT_IMAGES", 3)
+    monkeypatch.setattr("algorithms.classical.features.BLOCK_BYTES", 2 * 64 * 64 * 4)
+    for name, parameters in (("kmeans", {}), ("threshold", {"invert": True})):
+        events = EventEmitter()
+        spec = _spec(tmp_path, name, "run", data_uri=data_files[0])
+        spec.parameters = parameters
+        assert run_spec(name, "run", spec, events) == 0
+        progress = [event for event in events.events if event["type"] == "progress"]
+        assert sum(1 for event in progress if "/6 images" in (event["message"] or "")) == 3
+        mask = np.load(events.events[-1]["outputs"]["mask"])
+        pores = mask == 0 if name == "kmeans" else mask == 1
+        assert pore_f1(pores, two_phase.truth) >= 0.9
+    events = EventEmitter()
+    spec = _spec(tmp_path, "threshold", "run", data_uri=data_files[0])
+    spec.parameters = {"per_image": True, "invert": True}
+    assert run_spec("threshold", "run", spec, events) == 0
+    assert len(events.events[-1]["thresholds"]) == 6
