@@ -80,10 +80,12 @@ def write_demo_data(
             container.delete_contents(key, recursive=True, external_only=False)
         return True
 
-    def put(container: Any, key: str, array: np.ndarray, metadata: dict[str, Any]) -> None:
+    def put(
+        container: Any, key: str, array: np.ndarray, metadata: dict[str, Any], where: str = ""
+    ) -> None:
         write_slice_chunked(container, key, array, metadata)
-        written.append(key)
-        log(f"demo/{key}: wrote {array.shape} {array.dtype}")
+        written.append(where + key)
+        log(f"demo/{where}{key}: wrote {array.shape} {array.dtype}")
 
     if wanted(demo, "shapes"):
         shapes = synthetic.random_shapes(sizes.shapes, size=sizes.shape_size, seed=0)
@@ -141,9 +143,9 @@ def write_demo_data(
             if key in foam:
                 foam.delete_contents(key, recursive=True, external_only=False)
             if key == "ground_truth":
-                put(foam, key, mask.astype(np.uint8), {"classes": ["solid", "pore"]})
+                put(foam, key, mask.astype(np.uint8), {"classes": ["solid", "pore"]}, "foam/")
             else:
-                put(foam, key, variants[key].astype(np.float32), {"variant": key})
+                put(foam, key, variants[key].astype(np.float32), {"variant": key}, "foam/")
     else:
         log("demo/foam: exists, skipped")
     return written
