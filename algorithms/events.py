@@ -43,7 +43,7 @@ class EventEmitter:
         # With no stream and no callback, events are kept in memory (notebooks, tests).
         self.events: list[dict[str, Any]] = []
 
-    def emit(self, kind: str, **payload: Any) -> dict[str, Any]:
+    def emit(self, kind: str, /, **payload: Any) -> dict[str, Any]:
         if kind not in EVENT_TYPES:
             raise ValueError(f"unknown event type: {kind}")
         event = {"type": kind, "time": time.time(), **_clean(payload)}
