@@ -13,6 +13,8 @@ from algorithms.data.folder import FileDataset, _ArraySource, natural_key
 from algorithms.data.uris import default_api_key, split_tiled_uri, tiled_node_uri
 
 _clients: dict[tuple[str, str | None], Any] = {}
+# Clients given with use_client (in-process apps): kept by forget_clients.
+_pinned: dict[tuple[str, str | None], Any] = {}
 _clients_lock = threading.Lock()
 
 
@@ -22,7 +24,7 @@ def tiled_client(base: str, api_key: str | None = None) -> Any:
 
     api_key = api_key or default_api_key()
     with _clients_lock:
-        client = _clients.get((base, api_key))
+        client = _pinned.get((base, api_key)) or _clients.get((base, api_key))
         if client is None:
             _check_reachable(base)
             try:
@@ -36,7 +38,7 @@ def tiled_client(base: str, api_key: str | None = None) -> Any:
 def use_client(base: str, client: Any, api_key: str | None = None) -> None:
     """Make URIs under ``base`` use ``client`` (e.g. an in-process ``Context.from_app`` client)."""
     with _clients_lock:
-        _clients[(base, api_key or default_api_key())] = client
+        _pinned[(base, api_key or default_api_key())] = client
 
 
 def _check_reachable(base: str) -> None:
@@ -49,10 +51,16 @@ def _check_reachable(base: str) -> None:
         raise RemoteDataError(base, f"no Tiled server answers ({type(error).__name__})") from None
 
 
-def forget_clients() -> None:
-    """Drop cached clients (after a server restart or a key change)."""
+def forget_clients(pinned: bool = False) -> None:
+    """Drop cached clients (after a server restart or a key change).
+
+    Args:
+        pinned: also drop the clients given with ``use_client``.
+    """
     with _clients_lock:
         _clients.clear()
+        if pinned:
+            _pinned.clear()
 
 
 def tiled_node(uri: str, api_key: str | None = None) -> Any:
