@@ -93,7 +93,7 @@ def child_environment(base_port: int, bootstrap_key: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.setdefault("MLEX_TILED_API_KEY", secrets.token_urlsafe(24))
+    env.setdefault("MLEX_TILED_API_KEY", secrets.token_hex(24))
     return env
 
 
