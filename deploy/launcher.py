@@ -93,7 +93,6 @@ def child_environment(base_port: int, bootstrap_key: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.setdefault("MLEX_TILED_API_KEY", secrets.token_hex(24))
     return env
 
 
@@ -240,7 +239,10 @@ def _announce(parts: list[Part], base_port: int, admin_key: str | None, home: Pa
         if name in names:
             print(f"  {SERVICES[name][0]:<12} http://127.0.0.1:{ports[name]}/api/v0/docs")
     if "tiled" in names:
-        print(f"  Tiled        http://127.0.0.1:{ports['tiled']}/")
+        print(
+            f"  Tiled        http://127.0.0.1:{ports['tiled']}/"
+            f"  (key in {home / 'tiled' / 'api_key'})"
+        )
     if admin_key:
         print(f"\nAdmin API key (shown once, store it safely):\n  {admin_key}")
     print(f"Data and logs: {home}\nPress Ctrl-C to stop.", flush=True)
