@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,19 @@ def save_bundle(
         save_model(folder / name, model, zoo_name, member_params, extra={"member": index})
         files.append(name)
     manifest = {"format": FORMAT, "network": zoo_name, "members": files, **info}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    (folder / MANIFEST).write_text(json.dumps(_json_safe(manifest), indent=2, allow_nan=False))
     return folder
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/inf (e.g. F1 of a class never seen) become None so the manifest is strict JSON."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def load_bundle(model_uri: str, device: torch.device | str = "cpu") -> Bundle:

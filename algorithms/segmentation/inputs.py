@@ -67,7 +67,9 @@ def grid_for(
     windows = tuple(min(window, n) for n in spatial)
     if windows != (window,) * len(spatial):
         notes.append(f"window reduced to {windows} to fit data of shape {spatial}")
-    fitted_border = min(border, (min(windows) - 1) // 2)
+    fitted_border = border
+    if min(windows) < window:  # only a window shrunk to the data may shrink the border
+        fitted_border = min(border, (min(windows) - 1) // 2)
     if fitted_border != border:
         notes.append(f"border reduced to {fitted_border} for the smaller window")
     steps = tuple(min(step, w) for w in windows)
