@@ -281,9 +281,12 @@ def _segment(spec, params, bundle: Bundle, dataset, device, events, writer_class
     spatial = tuple(dataset.item_shape[:2])
     if dimensions == 3:
         spatial = (n_items, *spatial)
-    grid, notes = grid_for(
-        spatial, trained["window"], params.step, params.border, params.border_weight
-    )
+    # Tiling values given for this job win; the others are the ones the model was trained with.
+    tiling = {
+        name: getattr(params, name) if name in params.model_fields_set else trained[name]
+        for name in ("window", "step", "border", "border_weight")
+    }
+    grid, notes = grid_for(spatial, **tiling)
     for note in notes:
         events.log(note, level="warning")
     amp = bool(params.mixed_precision and device.type == "cuda")
