@@ -192,7 +192,9 @@ def make_grid(
         if s <= 0:
             raise ParameterError("step", f"must be positive, got {s}")
         if s > w:
-            raise ParameterError("step", f"must not exceed the window ({w}): pixels would be missed")
+            raise ParameterError(
+                "step", f"must not exceed the window ({w}): pixels would be missed"
+            )
         if b < 0:
             raise ParameterError("border", f"must be >= 0, got {b}")
         if 2 * b >= w:
