@@ -49,14 +49,6 @@ def run(spec: JobSpec, params: BaseModel, step: str, events: EventEmitter) -> di
     raise ParameterError("step", f"network segmentation supports train and infer, not {step}")
 
 
-def _announce(events: EventEmitter, name: str, uri: str, kind: str) -> None:
-    """Emit an artifact event (logged instead where the emitter cannot take ``kind``)."""
-    try:
-        events.artifact(name, uri, kind=kind)
-    except TypeError:  # EventEmitter.emit's own first argument is also called "kind"
-        events.log(f"artifact {name} ({kind}): {uri}")
-
-
 def _zoo_name(spec: JobSpec) -> str:
     if spec.algorithm not in ZOO_NAMES:
         raise ParameterError("algorithm", f"{spec.algorithm} is not a network segmentation card")
@@ -196,7 +188,7 @@ def train(spec: JobSpec, params: BaseModel, events: EventEmitter) -> dict[str, A
             "device": str(device),
         },
     )
-    _announce(events, "model", str(folder), "model")
+    events.artifact("model", str(folder), kind="model")
     events.progress(1.0, "model saved")
     return {
         "model": {
@@ -374,5 +366,5 @@ def _segment(spec, params, bundle: Bundle, dataset, device, events, writer_class
         )
     uris = {name: handle.uri for name, handle in outputs.items()}
     for name, uri in uris.items():
-        _announce(events, name, uri, "array")
+        events.artifact(name, uri, kind="array")
     return {"outputs": uris, "classes": n_classes, "results_uri": writer.uri}

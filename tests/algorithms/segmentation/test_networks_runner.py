@@ -67,6 +67,9 @@ def test_train_then_infer_2d_writes_mask_and_probabilities(run_job, two_phase, t
     assert np.allclose(probabilities.astype(np.float32).sum(1), 1.0, atol=2e-3)
     progress = json.loads(Path(result["outputs"]["mask"]).with_suffix(".json").read_text())
     assert progress["complete"]
+    artifacts = {e["name"]: e["uri"] for e in infer_events if e["type"] == "artifact"}
+    assert artifacts == result["outputs"]
+    assert any(e["type"] == "artifact" and e["kind"] == "model" for e in events)
     fractions = [e["value"] for e in infer_events if e["type"] == "progress"]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
