@@ -25,11 +25,8 @@ FIT_IMAGES = 32
 
 
 def _announce(events: EventEmitter, name: str, uri: str) -> None:
-    """Emit an artifact event; log it where the emitter's ``artifact`` cannot be called."""
-    try:
-        events.artifact(name, uri)
-    except TypeError:  # EventEmitter.emit's first argument is also named "kind"
-        events.log(f"artifact {name}: {uri}")
+    """Emit an artifact event for one output."""
+    events.artifact(name, uri, kind="table" if uri.endswith(".parquet") else "array")
 
 
 def _open_dataset(spec: JobSpec) -> Any:
