@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from services.compute.client import ComputeClient
 from services.compute.schemas import JobInputs, JobPublic
 from tests.fixtures.db import ADMIN_KEY
-from tests.services.compute.conftest import claim, submit
+from tests.integration.conftest import processes_mentioning
+from tests.services.compute.conftest import TOY_CARD, claim, submit
 from workers.runner import JobRun, child_command
 from workers.settings import WorkerSettings
 
@@ -51,17 +52,20 @@ def test_child_command_is_an_argument_list(tmp_path: Path) -> None:
     assert container[-5:] == [image, "run.sh", "run", "--spec", str(spec)]
 
 
-def run_claimed(compute: TestClient, alice, worker, tmp_path: Path, **settings_overrides):
-    job = submit(compute, alice, inputs={"data_uri": str(tmp_path / "missing.npy")})
+def run_claimed(
+    compute: TestClient, alice, worker, tmp_path: Path, algorithm: str = "toy", **overrides
+):
+    """Submit, claim and run one job with the real runner, as the Celery task does."""
+    job = submit(compute, alice, algorithm=algorithm, inputs={"data_uri": str(tmp_path / "x")})
     claimed = claim(compute, worker, job, name="w1")
     api = ComputeClient(api_key=worker["Authorization"].split()[1], http=compute)
-    public = JobPublic.model_validate(claimed["job"])
     run = JobRun(
         api,
-        public,
+        JobPublic.model_validate(claimed["job"]),
         "w1",
-        settings_for(tmp_path, **settings_overrides),
+        settings_for(tmp_path, **overrides),
         time_limit=claimed["time_limit"],
+        card={key: claimed[key] for key in ("gpu", "command", "entry_point")},
     )
     return job, run.execute()
 
@@ -80,7 +84,20 @@ def test_a_failing_run_reports_its_error_and_stderr(
     assert any(line["message"].startswith("run: ") for line in logs)
 
 
-def test_time_limit_kills_the_run(compute: TestClient, alice, worker, tmp_path: Path) -> None:
-    _, finish = run_claimed(compute, alice, worker, tmp_path, job_time_limit=0.2)
+def test_time_limit_kills_the_run(
+    compute: TestClient, content_http: TestClient, alice, worker, tmp_path: Path
+) -> None:
+    # A published card whose entry point never ends on its own.
+    sleeper = {
+        **TOY_CARD,
+        "name": "sleeper",
+        "entry_point": "python -c 'import time; time.sleep(60)'",
+    }
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    assert content_http.post("/api/v0/algorithms", json=sleeper, headers=admin).status_code == 201
+    job, finish = run_claimed(compute, alice, worker, tmp_path, "sleeper", job_time_limit=1.0)
     assert finish is not None and finish.state == "failed"
-    assert "time limit" in finish.error
+    assert finish.error == "time limit of 1 s exceeded"
+    assert processes_mentioning(job["id"]) == []  # the child is gone
+    logs = compute.get(f"/api/v0/jobs/{job['id']}/logs", headers=alice).json()["lines"]
+    assert any("time.sleep(60)" in line["message"] for line in logs)
