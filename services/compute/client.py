@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.common.client import BaseClient
-from services.common.pagination import Page
+from services.common.page import Page
 from services.compute.schemas import (
     ClaimRequest,
     ClaimResponse,

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints, model_validator
 
+from services.common.page import Page
+
 Application = Literal[
     "segmentation", "latent_space", "classification", "dimension_reduction", "clustering"
 ]
@@ -211,19 +213,5 @@ class ModelPublic(ModelBase):
     deleted_at: datetime | None = None
 
 
-class AlgorithmPage(BaseModel):
-    """One page of algorithm cards."""
-
-    items: list[AlgorithmPublic]
-    total: int
-    offset: int
-    limit: int
-
-
-class ModelPage(BaseModel):
-    """One page of trained models."""
-
-    items: list[ModelPublic]
-    total: int
-    offset: int
-    limit: int
+AlgorithmPage = Page[AlgorithmPublic]
+ModelPage = Page[ModelPublic]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, Literal, NotRequired, TypeVar
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, with_config
 from typing_extensions import TypedDict
 
-T = TypeVar("T")
+from services.common.page import Page as Page
 
 DatasetType = Literal["tiled", "file"]
 ExportFormat = Literal["csv", "json", "zip"]
@@ -31,15 +31,6 @@ def as_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list: ``{items, total, offset, limit}``."""
-
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
 
 
 # projects ----
