@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import logging
 import os
 import socket
+import subprocess
+import sys
+import threading
 
 from workers.broker import QUEUES
 from workers.settings import WorkerSettings, get_settings
@@ -24,7 +29,43 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="longest a job may run here, seconds (default MLEX_JOB_TIME_LIMIT)",
     )
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip compiling UMAP's numba kernels into the disk cache at start",
+    )
     return parser
+
+
+def warm_up_in_background() -> threading.Thread | None:
+    """Compile UMAP's numba kernels into the on-disk cache without delaying the worker.
+
+    Jobs run in child processes, so what they need is the disk cache: the first UMAP job then
+    loads compiled kernels (seconds) instead of compiling them (about half a minute).
+    """
+    if importlib.util.find_spec("umap") is None:
+        return None
+    command = [
+        sys.executable,
+        "-c",
+        "from algorithms.latent.reduction import warm_up_umap; print(round(warm_up_umap(), 1))",
+    ]
+
+    def run() -> None:
+        logger = logging.getLogger("mlex.worker")
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            logger.warning("UMAP warm-up did not finish: %s", error)
+            return
+        if done.returncode == 0:
+            logger.info("UMAP kernels warm (%s s)", done.stdout.strip())
+        else:
+            logger.warning("UMAP warm-up failed: %s", done.stderr.strip()[-500:])
+
+    thread = threading.Thread(target=run, name="umap-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def parse_queues(value: str) -> list[str]:
@@ -70,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     from workers.app import create_worker_app
 
     app = create_worker_app(settings, name, queues, args.concurrency)
+    # Every report to MLExCompute would otherwise log an INFO line.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not args.no_warm_up:
+        warm_up_in_background()
     try:
         app.worker_main(celery_argv(name, queues, args.concurrency, args.loglevel))
     except SystemExit as stop:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from workers.broker import celery_priority, make_celery
@@ -42,3 +44,17 @@ def test_embedded_broker_folders_and_late_acks(tmp_path) -> None:
     redis_app = make_celery("redis://127.0.0.1:6379/0", tmp_path)
     assert redis_app.conf.broker_transport_options["queue_order_strategy"] == "priority"
     assert celery_priority(9) == 0 and celery_priority(0) == 9
+
+
+@pytest.mark.slow
+def test_warm_up_fills_the_numba_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's background warm-up leaves compiled UMAP kernels in the disk cache."""
+    from workers.main import warm_up_in_background
+
+    cache = tmp_path / "numba"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    thread = warm_up_in_background()
+    assert thread is not None
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    assert any(cache.rglob("*.nbi")), "no compiled kernels were cached"
