@@ -83,13 +83,11 @@ def child_environment(base_port: int, bootstrap_key: str) -> dict[str, str]:
         {
             "MLEX_HOME": str(get_settings().home),
             "MLEX_ADMIN_API_KEY": bootstrap_key,
-            "MLEX_API_KEY": bootstrap_key,
             "MLEX_WORKER_API_KEY": bootstrap_key,
             "MLEX_TILED_URL": f"http://127.0.0.1:{ports['tiled']}",
             "MLEX_CONTENT_URL": f"http://127.0.0.1:{ports['content']}",
             "MLEX_COMPUTE_URL": f"http://127.0.0.1:{ports['compute']}",
             "MLEX_LABELS_URL": f"http://127.0.0.1:{ports['labels']}",
-            "MLEX_FRONTENDS_URL": f"http://127.0.0.1:{ports['frontends']}",
             "PYTHONUNBUFFERED": "1",
         }
     )
