@@ -8,7 +8,7 @@ import pytest
 
 
 def main(argv: list[str]) -> int:
-    code = int(pytest.main(["-p", "no:cacheprovider", *argv]))
+    code = int(pytest.main(argv))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("no tests were collected: nothing to run", file=sys.stderr)
         return 1
