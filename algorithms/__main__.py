@@ -15,6 +15,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
 import json
+import sqlite3  # noqa: F401 - bind the system SQLite before TensorFlow brings its own (no FTS5)
 import sys
 import traceback
 from typing import NoReturn
