@@ -7,8 +7,8 @@ mean per-image Pearson correlation of the reconstructions (paper: about 0.98), t
 the latent vectors to 2D with UMAP, clusters them with HDBSCAN and scores the clusters against
 the true shapes with the adjusted Rand index (ARI). Targets: Pearson >= 0.97, ARI >= 0.8.
 
-    python -m bench.latent_shapes            # full run (CPU: several minutes)
-    python -m bench.latent_shapes --quick    # smoke run (about a minute)
+    python -m bench.latent_shapes            # full run (2 CPU threads: 7-17 min)
+    python -m bench.latent_shapes --quick    # smoke run (a few minutes)
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ F1 and IoU are the per-slice means of the two classes' scores (macro), averaged 
 ``F1 pore`` is the foreground class alone. Paper targets: RF F1 0.91 / IoU 0.84 and MSDNet
 0.90 / 0.81 on the degraded variants.
 
-    python -m bench.segmentation_paper            # full run (CPU: about 10 minutes)
-    python -m bench.segmentation_paper --quick    # smoke run (about a minute)
+    python -m bench.segmentation_paper            # full run (not yet timed)
+    python -m bench.segmentation_paper --quick    # smoke run (2-13 min, machine load)
 """
 
 from __future__ import annotations
