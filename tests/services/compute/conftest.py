@@ -14,13 +14,7 @@ from services.compute.app import create_app
 from services.compute.settings import ComputeSettings
 from services.content.app import create_app as create_content_app
 from services.content.settings import ContentSettings
-from tests.fixtures.db import (
-    ADMIN_KEY,
-    create_postgres_database,
-    drop_postgres_database,
-    key_headers,
-    postgres_available,
-)
+from tests.fixtures.db import ADMIN_KEY, BOTH_DATABASES, empty_database, key_headers
 from workers.broker import filesystem_folders
 
 TOY_CARD: dict[str, Any] = {
@@ -46,24 +40,11 @@ GPU_CARD: dict[str, Any] = {
 }
 
 
-BOTH_DATABASES = pytest.mark.parametrize(
-    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
-
-
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """SQLite for most compute tests (fast); tests marked BOTH_DATABASES also run on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    url = create_postgres_database()
-    try:
+    """Every compute service test runs on SQLite and on PostgreSQL."""
+    with empty_database(request.param, tmp_path) as url:
         yield url
-    finally:
-        drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 from fastapi.testclient import TestClient
 
 from services.compute.lifecycle import sweep
-from tests.services.compute.conftest import BOTH_DATABASES, claim, finish, submit
+from tests.services.compute.conftest import claim, finish, submit
 
 
 def run_sweep(compute: TestClient, later: float, waiting=None) -> list:
@@ -18,7 +18,6 @@ def run_sweep(compute: TestClient, later: float, waiting=None) -> list:
     return dispatches
 
 
-@BOTH_DATABASES
 def test_lost_worker_job_is_retried_on_another(
     compute: TestClient, alice, worker, queued_messages
 ) -> None:

@@ -6,10 +6,9 @@ import json
 
 from fastapi.testclient import TestClient
 
-from tests.services.compute.conftest import BOTH_DATABASES, claim, finish, report, submit
+from tests.services.compute.conftest import claim, finish, report, submit
 
 
-@BOTH_DATABASES
 def test_claim_run_report_finish(compute: TestClient, alice, worker) -> None:
     job = submit(compute, alice, step="train", inputs={"data_uri": "/data/x"})
     claimed = claim(compute, worker, job)
