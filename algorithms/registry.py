@@ -82,6 +82,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "algorithms.networks.cards",
     "algorithms.classical.cards",
     "algorithms.latent.cards",
+    "algorithms.autoencoder.cards",
     "algorithms.classification.cards",
 )
 
@@ -102,11 +103,7 @@ def _load_builtins() -> None:
         return
     _BUILTINS_LOADED = True
     for module_name in BUILTIN_MODULES:
-        try:
-            importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
+        importlib.import_module(module_name)
 
 
 def list_algorithms(application: str | None = None) -> list[AlgorithmInfo]:

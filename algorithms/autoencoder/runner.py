@@ -16,18 +16,15 @@ import numpy as np
 from algorithms.autoencoder.cards import AutoencoderJobParameters
 from algorithms.errors import InputDataError, ParameterError
 from algorithms.events import EventEmitter
+from algorithms.inputs import open_input_dataset, require_model_dir
 from algorithms.spec import JobSpec
 
 CHUNK = 256
 
 
 def report_artifact(events: EventEmitter, name: str, uri: str, kind: str) -> None:
-    """Send an artifact event; without its ``kind`` where ``EventEmitter.artifact`` cannot
-    carry one (its ``emit`` takes the event type as ``kind``)."""
-    try:
-        events.artifact(name, uri, kind=kind)
-    except TypeError:
-        events.emit("artifact", name=name, uri=uri)
+    """Send an artifact event naming one output and its kind."""
+    events.artifact(name, uri, kind=kind)
 
 
 def run(
@@ -35,25 +32,20 @@ def run(
 ) -> dict[str, Any]:
     """Run one step (``train`` or ``infer``) of the autoencoder; return the result summary."""
     from algorithms.autoencoder import training
-    from algorithms.data import ResultsWriter, open_dataset
+    from algorithms.data import ResultsWriter
 
-    if not spec.inputs.data_uri:
-        raise InputDataError("no data set given (inputs.data_uri)", "data_uri")
-    dataset = open_dataset(spec.inputs.data_uri, api_key=spec.inputs.tiled_api_key)
+    dataset = open_input_dataset(spec)
     count = len(dataset)
-    if count == 0:
-        raise InputDataError(f"the data set {spec.inputs.data_uri} is empty", "data_uri")
     summary: dict[str, Any] = {"num_images": count, "latent_dim": params.latent_dim}
 
     if step == "train":
-        if not spec.outputs.model_dir:
-            raise ParameterError("model_dir", "the train step needs outputs.model_dir")
+        model_dir = require_model_dir(spec)
         events.log(f"reading {count} images")
         images = training.prepare_images((dataset[i] for i in range(count)), params)
         model, history = training.train_autoencoder(images, params, events)
         last = history[-1] if history else {}
         best = {k: v for k, v in last.items() if k != "seconds"}
-        folder = training.save_autoencoder(model, spec.outputs.model_dir, params, best)
+        folder = training.save_autoencoder(model, model_dir, params, best)
         report_artifact(events, "model", str(folder), "model")
         summary.update(model_uri=str(folder), epochs_run=len(history), metrics=best)
     elif step == "infer":

@@ -184,7 +184,3 @@ KERAS_CLASSIFIER = register(
         tags=("mlcoach", "keras"),
     )
 )
-
-# The registry's BUILTIN_MODULES does not list "algorithms.autoencoder.cards" yet; importing it
-# here registers the autoencoder card with the built-ins (registering twice is harmless).
-import algorithms.autoencoder.cards  # noqa: E402, F401

@@ -17,6 +17,7 @@ import numpy as np
 from algorithms.classification.cards import KerasClassifierParameters
 from algorithms.errors import InputDataError, ParameterError
 from algorithms.events import EventEmitter
+from algorithms.inputs import open_input_dataset, require_model_dir
 from algorithms.spec import JobSpec
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,12 +26,8 @@ PREDICT_CHUNK = 256
 
 
 def report_artifact(events: EventEmitter, name: str, uri: str, kind: str) -> None:
-    """Send an artifact event; without its ``kind`` where ``EventEmitter.artifact`` cannot
-    carry one (its ``emit`` takes the event type as ``kind``)."""
-    try:
-        events.artifact(name, uri, kind=kind)
-    except TypeError:
-        events.emit("artifact", name=name, uri=uri)
+    """Send an artifact event naming one output and its kind."""
+    events.artifact(name, uri, kind=kind)
 
 
 def parse_labels(labels: dict[str, Any] | None, count: int) -> tuple[list[str], dict[int, int]]:
@@ -66,19 +63,14 @@ def run(
 ) -> dict[str, Any]:
     """Run one step (``train`` or ``infer``) of the classifier; return the result summary."""
     from algorithms.classification import classifier
-    from algorithms.data import ResultsWriter, open_dataset
+    from algorithms.data import ResultsWriter
 
-    if not spec.inputs.data_uri:
-        raise InputDataError("no data set given (inputs.data_uri)", "data_uri")
-    dataset = open_dataset(spec.inputs.data_uri, api_key=spec.inputs.tiled_api_key)
+    dataset = open_input_dataset(spec)
     count = len(dataset)
-    if count == 0:
-        raise InputDataError(f"the data set {spec.inputs.data_uri} is empty", "data_uri")
     summary: dict[str, Any] = {"num_images": count, "network": params.network}
 
     if step == "train":
-        if not spec.outputs.model_dir:
-            raise ParameterError("model_dir", "the train step needs outputs.model_dir")
+        model_dir = require_model_dir(spec)
         classes, items = parse_labels(spec.inputs.labels, count)
         indices = sorted(items)
         events.log(f"training {params.network} on {len(indices)} labeled images of {count}")
@@ -86,7 +78,7 @@ def run(
         model, metrics = classifier.train_classifier(
             images, np.array([items[i] for i in indices]), len(classes), params, events
         )
-        folder = classifier.save_classifier(model, spec.outputs.model_dir, classes, params, metrics)
+        folder = classifier.save_classifier(model, model_dir, classes, params, metrics)
         report_artifact(events, "model", str(folder), "model")
         summary.update(model_uri=str(folder), num_labeled=len(indices), metrics=metrics)
     elif step == "infer":
@@ -145,9 +137,7 @@ def _write_tables(
     import pandas as pd
 
     probability_table = pd.DataFrame(probabilities, columns=classes)
-    feature_table = pd.DataFrame(
-        features, columns=[f"f{k}" for k in range(features.shape[1])]
-    )
+    feature_table = pd.DataFrame(features, columns=[f"f{k}" for k in range(features.shape[1])])
     return {
         "probabilities": writer.write_table(
             "probabilities", probability_table, metadata={"classes": classes}
