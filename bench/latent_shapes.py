@@ -48,7 +48,7 @@ def center_shapes(images: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np
 
 
 def cluster_latents(
-    latents: np.ndarray, seed: int, min_cluster_fraction: float = 0.05, n_neighbors: int = 30
+    latents: np.ndarray, seed: int, min_cluster_fraction: float = 0.05, n_neighbors: int = 15
 ) -> tuple[np.ndarray, np.ndarray]:
     """UMAP to 2D, then HDBSCAN; returns (embedding (N, 2), cluster labels, -1 for noise)."""
     import umap
