@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import re
 import threading
 from pathlib import Path
@@ -58,15 +59,16 @@ def read_local_array(path: Path, uri: str) -> np.ndarray:
     return open_local(path, uri).read()
 
 
-class _Source:
+class _Source(abc.ABC):
     """One file's worth of items."""
 
     length: int
     item_shape: tuple[int, ...]
     dtype: np.dtype
 
+    @abc.abstractmethod
     def read(self, index: int) -> np.ndarray:
-        raise NotImplementedError
+        """Item ``index`` of this file."""
 
     def read_strided(self, index: int, step: int) -> np.ndarray:
         return np.ascontiguousarray(self.read(index)[::step, ::step])

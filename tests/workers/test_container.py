@@ -10,7 +10,7 @@ IMAGE = "ghcr.io/mlex/seg:1.0@sha256:" + "a" * 64
 
 
 def test_docker_gpu_run_mounts_work_dir_and_passes_the_spec() -> None:
-    work = Path("/home/mlex/work/job1/attempt-1")
+    work = Path("/srv/mlex/jobs/job1/attempt-1")
     arguments = container_command(
         "docker",
         IMAGE,
