@@ -38,7 +38,7 @@ def _umap_class() -> Any:
     """umap.UMAP, imported without TensorFlow (ParametricUMAP is not used here)."""
     if "umap" not in sys.modules:
         # umap/__init__ imports parametric_umap, which imports TensorFlow (seconds, memory);
-        # a None entry makes that import fail fast, and umap falls back to a placeholder.
+        # a None entry makes that import fail fast, and umap then leaves ParametricUMAP out.
         sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
     with numba_caching():
         from umap.umap_ import UMAP
