@@ -43,19 +43,27 @@ _DIMENSIONS_HELP = (
 )
 
 
-def _check_sigmas(sigmas: list[float]) -> list[float]:
-    if len(set(sigmas)) != len(sigmas):
-        raise ValueError("sigmas must be distinct")
-    return sorted(sigmas)
+class _FilterFeatureParameters(BaseModel):
+    """Checks shared by the models that compute multi-scale filter features."""
+
+    @field_validator("sigmas", check_fields=False)
+    @classmethod
+    def _sigmas_valid(cls, sigmas: list[float]) -> list[float]:
+        if any(not 0.1 <= sigma <= 64 for sigma in sigmas):
+            raise ValueError("every sigma must be between 0.1 and 64")
+        if len(set(sigmas)) != len(sigmas):
+            raise ValueError("sigmas must be distinct")
+        return sorted(sigmas)
+
+    @field_validator("features", check_fields=False)
+    @classmethod
+    def _features_distinct(cls, features: list[str]) -> list[str]:
+        if len(set(features)) != len(features):
+            raise ValueError("features must be distinct")
+        return features
 
 
-def _check_features(features: list[str]) -> list[str]:
-    if len(set(features)) != len(features):
-        raise ValueError("features must be distinct")
-    return features
-
-
-class RandomForestParameters(BaseModel):
+class RandomForestParameters(_FilterFeatureParameters):
     """Random forest pixel classifier on multi-scale filter features."""
 
     model_config = ConfigDict(extra="forbid")
@@ -116,20 +124,8 @@ class RandomForestParameters(BaseModel):
         json_schema_extra=ui("checkbox", group="output"),
     )
 
-    @field_validator("sigmas")
-    @classmethod
-    def _sigmas_valid(cls, sigmas: list[float]) -> list[float]:
-        if any(not 0.1 <= sigma <= 64 for sigma in sigmas):
-            raise ValueError("every sigma must be between 0.1 and 64")
-        return _check_sigmas(sigmas)
 
-    @field_validator("features")
-    @classmethod
-    def _features_distinct(cls, features: list[str]) -> list[str]:
-        return _check_features(features)
-
-
-class KMeansParameters(BaseModel):
+class KMeansParameters(_FilterFeatureParameters):
     """Unsupervised k-means clustering of pixels."""
 
     model_config = ConfigDict(extra="forbid")
@@ -173,18 +169,6 @@ class KMeansParameters(BaseModel):
         description="Pixels sampled at random to fit the cluster centres",
         json_schema_extra=ui("number", group="training", advanced=True),
     )
-
-    @field_validator("sigmas")
-    @classmethod
-    def _sigmas_valid(cls, sigmas: list[float]) -> list[float]:
-        if any(not 0.1 <= sigma <= 64 for sigma in sigmas):
-            raise ValueError("every sigma must be between 0.1 and 64")
-        return _check_sigmas(sigmas)
-
-    @field_validator("features")
-    @classmethod
-    def _features_distinct(cls, features: list[str]) -> list[str]:
-        return _check_features(features)
 
 
 class ThresholdParameters(BaseModel):
