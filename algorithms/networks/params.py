@@ -7,7 +7,7 @@ a form can offer. The segmentation cards embed or extend these models; the zoo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -15,6 +15,38 @@ from algorithms.ui import ui
 
 Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"]
 Normalization = Literal["batch", "instance", "group", "none"]
+
+
+# Fields several networks share, with the same bounds, hints and help everywhere.
+def _base_channels(default: int) -> Any:
+    return Field(
+        default, ge=1, le=512,
+        json_schema_extra=ui("number", group="architecture",
+                             help="Channels of the first level (cb)."),
+    )
+
+
+def _growth_rate() -> Any:
+    return Field(
+        2.0, ge=1.0, le=4.0,
+        json_schema_extra=ui("slider", group="architecture", step=0.1,
+                             help="Channel growth between levels (r)."),
+    )
+
+
+def _activation() -> Any:
+    return Field(
+        "relu", json_schema_extra=ui("dropdown", group="architecture",
+                                     help="Non-linearity after each convolution."),
+    )
+
+
+def _normalization() -> Any:
+    return Field(
+        "batch", json_schema_extra=ui("dropdown", group="architecture",
+                                      help="Normalization after each convolution."),
+    )
+
 
 
 class _NetworkParams(BaseModel):
@@ -69,16 +101,8 @@ class TUNetParams(_NetworkParams):
         json_schema_extra=ui("slider", group="architecture", step=1,
                              help="Number of resolution levels (d)."),
     )
-    base_channels: int = Field(
-        64, ge=1, le=512,
-        json_schema_extra=ui("number", group="architecture",
-                             help="Channels of the first level (cb)."),
-    )
-    growth_rate: float = Field(
-        2.0, ge=1.0, le=4.0,
-        json_schema_extra=ui("slider", group="architecture", step=0.1,
-                             help="Channel growth between levels (r)."),
-    )
+    base_channels: int = _base_channels(64)
+    growth_rate: float = _growth_rate()
     hidden_rate: float = Field(
         1.0, gt=0.0, le=4.0,
         json_schema_extra=ui("slider", group="architecture", step=0.1,
@@ -89,14 +113,8 @@ class TUNetParams(_NetworkParams):
         json_schema_extra=ui("number", group="architecture", advanced=True,
                              help="3x3 convolutions in each level."),
     )
-    activation: Activation = Field(
-        "relu", json_schema_extra=ui("dropdown", group="architecture",
-                                     help="Non-linearity after each convolution."),
-    )
-    normalization: Normalization = Field(
-        "batch", json_schema_extra=ui("dropdown", group="architecture",
-                                      help="Normalization after each convolution."),
-    )
+    activation: Activation = _activation()
+    normalization: Normalization = _normalization()
     dropout: float = Field(
         0.0, ge=0.0, le=0.9,
         json_schema_extra=ui("slider", group="architecture", step=0.05,
@@ -224,34 +242,20 @@ class AutoencoderParams(_NetworkParams):
         1, ge=1, le=16,
         json_schema_extra=ui("number", group="architecture", help="Channels of the input."),
     )
-    base_channels: int = Field(
-        16, ge=1, le=512,
-        json_schema_extra=ui("number", group="architecture",
-                             help="Channels of the first level (cb)."),
-    )
+    base_channels: int = _base_channels(16)
     depth: int = Field(
         4, ge=1, le=8,
         json_schema_extra=ui("slider", group="architecture", step=1,
                              help="Levels, each halving the image side (d)."),
     )
-    growth_rate: float = Field(
-        2.0, ge=1.0, le=4.0,
-        json_schema_extra=ui("slider", group="architecture", step=0.1,
-                             help="Channel growth between levels (r)."),
-    )
+    growth_rate: float = _growth_rate()
     latent_dim: int = Field(
         16, ge=1, le=4096,
         json_schema_extra=ui("number", group="architecture",
                              help="Length of the latent vector (c_lat)."),
     )
-    activation: Activation = Field(
-        "relu", json_schema_extra=ui("dropdown", group="architecture",
-                                     help="Non-linearity after each convolution."),
-    )
-    normalization: Normalization = Field(
-        "batch", json_schema_extra=ui("dropdown", group="architecture",
-                                      help="Normalization after each convolution."),
-    )
+    activation: Activation = _activation()
+    normalization: Normalization = _normalization()
 
     @field_validator("depth")
     @classmethod
