@@ -14,7 +14,7 @@ from services.compute.app import create_app
 from services.compute.settings import ComputeSettings
 from services.content.app import create_app as create_content_app
 from services.content.settings import ContentSettings
-from tests.fixtures.db import ADMIN_KEY, BOTH_DATABASES, empty_database, key_headers
+from tests.fixtures.db import ADMIN_KEY, key_headers
 from workers.broker import filesystem_folders
 
 TOY_CARD: dict[str, Any] = {
@@ -38,13 +38,6 @@ GPU_CARD: dict[str, Any] = {
     "steps": ["train", "infer"],
     "resources": {"gpu": "required"},
 }
-
-
-@pytest.fixture(params=BOTH_DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every compute service test runs on SQLite and on PostgreSQL."""
-    with empty_database(request.param, tmp_path) as url:
-        yield url
 
 
 @pytest.fixture
