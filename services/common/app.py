@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
@@ -110,7 +109,3 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         app.include_router(router, prefix=API_PREFIX)
     return app
 
-
-def describe(app: FastAPI) -> dict[str, Any]:
-    """A short summary of an app (used by the CLI)."""
-    return {"service": app.state.service, "version": __version__}

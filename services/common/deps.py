@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -64,7 +64,3 @@ def RequireRole(*roles: str) -> Any:  # noqa: N802 - reads as a type in signatur
     check.__name__ = f"require_{'_or_'.join(sorted(allowed))}"
     return Depends(check)
 
-
-def require_role(*roles: str) -> Callable[..., Principal]:
-    """The raw checker behind RequireRole, for use in ``dependencies=[...]``."""
-    return RequireRole(*roles).dependency
