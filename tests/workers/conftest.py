@@ -5,6 +5,5 @@ from tests.services.compute.conftest import (  # noqa: F401 - fixtures
     compute,
     compute_settings,
     content_http,
-    database_url,
     worker,
 )
